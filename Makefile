@@ -1,0 +1,54 @@
+# Every target sets up what it needs: the virtualenv (.venv), the browser assets
+# the site serves itself (docs/assets/vendor), and, where it builds, the package.
+SHELL := bash
+PYTHON ?= python3
+export NO_MKDOCS_2_WARNING := 1
+VENV := .venv
+BIN := $(VENV)/bin
+VENDOR := docs/assets/vendor
+MATHJAX := node_modules/mathjax/es5
+
+.PHONY: serve site test tangle check bench lock clean
+
+serve: $(BIN)/.installed $(VENDOR)/.installed tangle
+	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000 --livereload
+
+site: $(BIN)/.installed $(VENDOR)/.installed tangle
+	@mkdir -p .cache
+	flock .cache/site.lock $(BIN)/mkdocs build --strict
+
+test: $(BIN)/.installed $(VENDOR)/.installed
+	$(BIN)/pytest
+
+tangle: $(BIN)/.installed
+	$(BIN)/python -m literate tangle
+
+check: $(BIN)/.installed
+	$(BIN)/python -m literate tangle --check
+
+bench: $(BIN)/.installed $(VENDOR)/.installed
+	$(BIN)/python benchmarks/bench.py
+
+$(BIN)/.installed: pyproject.toml requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	set -o pipefail; $(BIN)/python -m pip install --quiet --disable-pip-version-check \
+	  -c requirements.lock -e '.[docs,test]' 2>&1 | { grep -v 'is ignored: it is neither' || true; }
+	touch $@
+
+# MathJax and mermaid come from npm (pinned in package-lock.json) and are served by the site.
+$(VENDOR)/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/mathjax/output/chtml/fonts $(VENDOR)/mermaid
+	cp $(MATHJAX)/tex-chtml.js $(VENDOR)/mathjax/
+	cp -r $(MATHJAX)/input $(MATHJAX)/a11y $(MATHJAX)/ui $(VENDOR)/mathjax/
+	cp -r $(MATHJAX)/output/chtml/fonts/woff-v2 $(VENDOR)/mathjax/output/chtml/fonts/
+	cp node_modules/mermaid/dist/mermaid.min.js $(VENDOR)/mermaid/
+	touch $@
+
+lock: $(BIN)/.installed
+	{ sed -n 1,2p requirements.lock; echo "torch==2.13.0"; \
+	  $(BIN)/python -m pip freeze --exclude-editable | grep -v '^torch=='; } > requirements.lock.new
+	mv requirements.lock.new requirements.lock
+
+clean:
+	rm -rf site .cache $(VENDOR)

@@ -1,0 +1,23 @@
+// MathJax is served by this site (docs/assets/vendor, copied from npm); see mkdocs.yml.
+window.MathJax = {
+  tex: {
+    inlineMath: [["\\(", "\\)"]],
+    displayMath: [["\\[", "\\]"]],
+    processEscapes: true,
+    processEnvironments: true,
+  },
+  options: {
+    ignoreHtmlClass: ".*|",
+    processHtmlClass: "arithmatex",
+  },
+};
+
+// Material's instant navigation swaps pages without reloading: typeset each new page.
+document$.subscribe(() => {
+  if (window.MathJax && MathJax.startup && MathJax.startup.output) {
+    MathJax.startup.output.clearCache();
+    MathJax.typesetClear();
+    MathJax.texReset();
+    MathJax.typesetPromise();
+  }
+});

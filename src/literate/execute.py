@@ -1,0 +1,209 @@
+"""Execute chapters in a shared worker process, with a cache keyed on everything that shapes the outputs.
+
+A chapter's outputs are reused while these are unchanged: its Python blocks'
+code and options, the source of the tangled package modules it imports, the
+lock file of pinned dependencies, the Python version and this executor's own
+source. Prose is not part of the key, so editing it executes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import worker as worker_module
+from .blocks import Block, parse_file
+from .deps import package_modules
+from .project import Project
+
+DEFAULT_TIMEOUT = 600.0  # seconds per chapter
+
+
+class ExecutionError(Exception):
+    """A block failed or timed out; the message starts with `chapter.md:line`."""
+
+
+@dataclass
+class ChapterRun:
+    path: str  # chapter path relative to the project root
+    key: str
+    outputs: list[list[dict]]  # one list of Jupyter-style outputs per Python block
+    executed: bool  # False when the outputs came from the cache
+    seconds: float = 0.0
+
+
+def _fingerprint() -> bytes:
+    """This executor's own source: a change to how outputs are made invalidates the cache."""
+    digest = hashlib.sha256(sys.version.encode())
+    for path in (Path(worker_module.__file__), Path(__file__)):
+        digest.update(path.read_bytes())
+    return digest.digest()
+
+
+class Worker:
+    """One `python -m literate.worker` process, its own process group, killed on timeout."""
+
+    def __init__(self, cwd: Path):
+        env = dict(os.environ, MPLBACKEND="Agg", PYTHONHASHSEED="0")
+        self.cwd = cwd
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "literate.worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            cwd=cwd,
+            env=env,
+            start_new_session=True,
+        )
+        self._buffer = b""
+
+    def _read_message(self, deadline: float) -> dict | None:
+        """The next JSON line, or None when the deadline passes first. EOF raises EOFError."""
+        fd = self.process.stdout.fileno()
+        while b"\n" not in self._buffer:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not select.select([fd], [], [], remaining)[0]:
+                return None
+            chunk = os.read(fd, 1 << 16)
+            if not chunk:
+                raise EOFError
+            self._buffer += chunk
+        line, self._buffer = self._buffer.split(b"\n", 1)
+        return json.loads(line)
+
+    def run(self, rel_path: str, blocks: tuple[Block, ...], timeout: float) -> list[list[dict]]:
+        request = {
+            "path": rel_path,
+            "cwd": str(self.cwd),
+            "blocks": [{"code": b.code, "line": b.line} for b in blocks],
+        }
+        self.process.stdin.write((json.dumps(request) + "\n").encode())
+        self.process.stdin.flush()
+        deadline = time.monotonic() + timeout
+        results: list[list[dict]] = []
+        while True:
+            index = len(results)
+            try:
+                message = self._read_message(deadline)
+            except EOFError:
+                self.kill()
+                raise ExecutionError(
+                    f"{rel_path}:{blocks[index].line}: the worker process died while running this block "
+                    f"(exit code {self.process.returncode})"
+                ) from None
+            if message is None:
+                self.kill()
+                block = blocks[index]
+                raise ExecutionError(
+                    f"{rel_path}:{block.line}: timed out: the chapter ran longer than {timeout:g} s; "
+                    f"this block (lines {block.line}-{block.end_line - 1}) was still running and was stopped"
+                )
+            if message.get("done"):
+                return results
+            outputs = message["outputs"]
+            results.append(outputs)
+            if outputs and outputs[-1]["output_type"] == "error":
+                raise ExecutionError(describe_error(rel_path, blocks[index], outputs[-1]))
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self.process.wait()
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.stdin.close()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                pass
+        self.kill()
+
+    @property
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+
+def describe_error(rel_path: str, block: Block, error: dict) -> str:
+    """`file:line: Type: message`, then the chapter lines the exception passed through."""
+    frames = error.get("frames") or []
+    line = frames[-1]["line"] if frames else block.line
+    head = f"{rel_path}:{line}: {error['ename']}: {error['evalue']}"
+    trail = "".join(f"\n  {rel_path}:{f['line']}: {f['text']}" for f in frames)
+    return head + (f"\n  in the block starting at line {block.line}:" + trail if trail else "")
+
+
+@dataclass
+class Executor:
+    """Runs chapters, from the cache when it can; starts the worker only on the first miss."""
+
+    project: Project
+    cache_dir: Path
+    timeout: float = DEFAULT_TIMEOUT
+    executed: list[str] = field(default_factory=list)
+    cached: list[str] = field(default_factory=list)
+    _worker: Worker | None = None
+
+    def __post_init__(self):
+        self.cache_dir = Path(self.cache_dir)
+        self._base = hashlib.sha256(_fingerprint())
+        if self.project.lock and self.project.lock.exists():
+            self._base.update(self.project.lock.read_bytes())
+
+    def key(self, blocks: tuple[Block, ...]) -> str:
+        digest = self._base.copy()
+        for block in blocks:
+            digest.update(json.dumps([block.code, sorted(block.options)]).encode())
+        for module in package_modules(blocks, self.project.package, self.project.package_dir):
+            digest.update(module.name.encode() + b"\0" + module.read_bytes())
+        return digest.hexdigest()
+
+    def run(self, path: Path) -> ChapterRun:
+        rel = self.project.relative(path)
+        blocks = parse_file(path).python_blocks
+        key = self.key(blocks)
+        cache_file = self.cache_dir / f"{key}.json"
+        if cache_file.exists():
+            try:
+                outputs = json.loads(cache_file.read_text(encoding="utf-8"))["outputs"]
+            except (OSError, ValueError, KeyError):
+                outputs = None  # unreadable: execute again and overwrite
+            if outputs is not None and len(outputs) == len(blocks):
+                self.cached.append(rel)
+                return ChapterRun(rel, key, outputs, executed=False)
+        start = time.monotonic()
+        if self._worker is None or not self._worker.alive:
+            self._worker = Worker(self.project.root)
+        try:
+            outputs = self._worker.run(rel, blocks, self.timeout)
+        except ExecutionError:
+            self.close()  # the worker's state after a failure is not to be trusted
+            raise
+        seconds = time.monotonic() - start
+        self._store(cache_file, {"path": rel, "outputs": outputs})
+        self.executed.append(rel)
+        return ChapterRun(rel, key, outputs, executed=True, seconds=seconds)
+
+    def _store(self, cache_file: Path, content: dict) -> None:
+        """Write atomically: a concurrent build sees the old file or the new one, never half of it."""
+        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.cache_dir, suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(content, handle, ensure_ascii=False)
+        os.replace(tmp, cache_file)
+
+    def close(self) -> None:
+        if self._worker is not None:
+            self._worker.close()
+            self._worker = None

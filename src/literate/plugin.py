@@ -1,0 +1,104 @@
+"""The MkDocs plugin: execute the chapters and put their outputs and figures into the pages."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import posixpath
+from pathlib import Path
+
+from mkdocs.config import base
+from mkdocs.config import config_options as opt
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import BasePlugin
+from mkdocs.structure.files import File, Files
+
+from . import tangle
+from .execute import DEFAULT_TIMEOUT, ChapterRun, ExecutionError, Executor
+from .project import Project
+from .weave import weave
+
+log = logging.getLogger("mkdocs.plugins.literate")
+
+
+class LiterateConfig(base.Config):
+    execute = opt.Type(bool, default=True)  # env LITERATE_EXECUTE=0 turns it off
+    timeout = opt.Type((int, float), default=DEFAULT_TIMEOUT)  # seconds per chapter; env LITERATE_TIMEOUT
+    cache_dir = opt.Type(str, default=".cache/literate")
+    figures_dir = opt.Type(str, default="assets/figures")
+
+
+class LiteratePlugin(BasePlugin[LiterateConfig]):
+    def __init__(self):
+        self.command = "build"
+        self.runs: dict[str, ChapterRun] = {}
+
+    def on_startup(self, *, command, dirty):
+        self.command = command
+
+    def on_config(self, config):
+        self.project = Project.load(Path(config.config_file_path).parent)
+        self.execute = os.environ.get("LITERATE_EXECUTE", "1" if self.config.execute else "0") != "0"
+        self.timeout = float(os.environ.get("LITERATE_TIMEOUT", self.config.timeout))
+        return config
+
+    def on_pre_build(self, *, config):
+        try:
+            if self.command == "serve":  # an author editing a chapter sees the package follow
+                for path in tangle.write(self.project):
+                    log.info("literate: tangled %s", self.project.relative(path))
+            elif diff := tangle.check(self.project):
+                raise PluginError(f"the package is out of step with the chapters:\n{diff}")
+        except tangle.TangleError as exc:
+            raise PluginError(str(exc)) from None
+
+    def _is_chapter(self, file: File) -> bool:
+        path = Path(file.abs_src_path or "")
+        return file.is_documentation_page() and path.parent == self.project.chapters.resolve()
+
+    def on_files(self, files: Files, *, config):
+        self.runs = {}
+        if not self.execute:
+            return files
+        executor = Executor(self.project, self.project.root / self.config.cache_dir, self.timeout)
+        try:
+            for file in [f for f in files if self._is_chapter(f)]:
+                run = executor.run(Path(file.abs_src_path))
+                self.runs[file.src_uri] = run
+                if run.executed:
+                    log.info("literate: executed %s in %.1f s", run.path, run.seconds)
+                run.outputs = [[self._figure_file(o, files, config) for o in block] for block in run.outputs]
+        except ExecutionError as exc:
+            raise PluginError(str(exc)) from None
+        finally:
+            executor.close()
+        log.info(
+            "literate: %d chapter(s) executed, %d from the cache", len(executor.executed), len(executor.cached)
+        )
+        return files
+
+    def _figure_file(self, output: dict, files: Files, config) -> dict:
+        """Replace an inline SVG by a site file named after its content, so it is served, cached and shared."""
+        svg = output.get("data", {}).get("image/svg+xml")
+        if svg is None:
+            return output
+        digest = hashlib.sha256(svg.encode()).hexdigest()[:16]
+        uri = f"{self.config.figures_dir}/{digest}.svg"
+        if files.get_file_from_path(uri) is None:
+            files.append(File.generated(config, uri, content=svg))
+        return {**output, "src_uri": uri}
+
+    def on_page_markdown(self, markdown, *, page, config, files):
+        run = self.runs.get(page.file.src_uri)
+        if run is None:
+            return markdown
+        page_dir = posixpath.dirname(page.file.src_uri)
+
+        def image_link(output: dict) -> str:
+            return posixpath.relpath(output["src_uri"], page_dir or ".")
+
+        try:
+            return weave(markdown, run.outputs, image_link, run.path)
+        except ValueError as exc:
+            raise PluginError(str(exc)) from None

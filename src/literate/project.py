@@ -1,0 +1,49 @@
+"""Where a book's chapters and tangled package live, read from `[tool.literate]` in pyproject.toml."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Project:
+    root: Path
+    chapters: Path  # folder of chapter Markdown files
+    package: str  # import name of the tangled package
+    package_dir: Path
+    lock: Path | None  # a lock file whose content keys the execution cache
+
+    @classmethod
+    def load(cls, start: Path | str = ".") -> "Project":
+        """Find pyproject.toml at or above `start` and read its `[tool.literate]` table."""
+        start = Path(start).resolve()
+        for folder in (start, *start.parents):
+            pyproject = folder / "pyproject.toml"
+            if pyproject.is_file():
+                break
+        else:
+            raise FileNotFoundError(f"no pyproject.toml at or above {start}")
+        table = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("tool", {}).get("literate")
+        if table is None:
+            raise KeyError(f"{pyproject}: no [tool.literate] table")
+        lock = table.get("lock")
+        return cls(
+            root=folder,
+            chapters=folder / table.get("chapters", "docs/chapters"),
+            package=table["package"],
+            package_dir=folder / table["package_dir"],
+            lock=folder / lock if lock else None,
+        )
+
+    def relative(self, path: Path) -> str:
+        """`path` relative to the project root, with forward slashes, for messages and headers."""
+        try:
+            return Path(path).resolve().relative_to(self.root).as_posix()
+        except ValueError:
+            return Path(path).as_posix()
+
+    def chapter_files(self) -> list[Path]:
+        """The source-language chapters in reading order (translations `name.xx.md` excluded)."""
+        return sorted(p for p in self.chapters.glob("*.md") if "." not in p.stem)

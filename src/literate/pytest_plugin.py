@@ -1,0 +1,44 @@
+"""pytest plugin: run a chapter's chained doc tests once each, not once per later block.
+
+pytest-markdown-docs gives the k-th block of a `continuation` chain the source
+of blocks 1..k and runs all of it, so a chapter of n blocks costs n(n+1)/2 block
+runs. This runner keeps the namespace the previous test of the chain left and
+runs only the new block on top of it. When that state is missing (the earlier
+test failed, was deselected or ran in another process) it runs the whole chain,
+exactly as the default runner would.
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+
+from pytest_markdown_docs._runners import DefaultRunner, register_runner
+
+
+@register_runner(default=True)
+class ChainRunner(DefaultRunner):
+    _chains: dict[str, tuple[str, dict]] = {}
+
+    def runtest(self, test, args, *, asyncio_runner=None):
+        path = str(test.source_path)
+        previous = self._chains.pop(path, None)
+        try:
+            if previous and previous[0] and test.source.startswith(previous[0]):
+                prefix, namespace = previous
+                # Blank lines stand in for the blocks already run, so line numbers stay the file's.
+                source = "\n" * prefix.count("\n") + test.source[len(prefix) :]
+                code = compile(source, test.source_path, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True)
+                exec(code, namespace)
+            else:
+                namespace = args
+                super().runtest(test, namespace, asyncio_runner=asyncio_runner)
+        finally:
+            _close_figures()
+        self._chains[path] = (test.source, namespace)
+
+
+def _close_figures() -> None:
+    pyplot = sys.modules.get("matplotlib.pyplot")
+    if pyplot is not None:
+        pyplot.close("all")
