@@ -1,0 +1,181 @@
+"""The MkDocs plugin on a small fixture book: outputs woven in, figures as files, errors, cache."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from literate import tangle
+from literate.project import Project
+
+pytestmark = pytest.mark.slow
+
+PYPROJECT = '[tool.literate]\nchapters = "docs/chapters"\npackage = "pkg"\npackage_dir = "src/pkg"\n'
+MKDOCS = """\
+site_name: Fixture
+theme:
+  name: material
+  font: false
+markdown_extensions:
+  - attr_list
+  - pymdownx.superfences
+plugins:
+  - literate
+"""
+SHAPES = """\
+---
+module: shapes
+---
+# Shapes
+
+Prose about areas.
+
+```{.python continuation}
+def area(r):  #@save
+    return 3 * r * r
+```
+"""
+USE = """\
+# Use
+
+Some prose.
+
+```{.python continuation}
+import matplotlib.pyplot as plt
+from pkg import area
+print("hello <b>world</b> **not bold**")
+print("```\\nnot a fence\\n```")
+```
+
+```{.python continuation}
+area(2)
+```
+
+```{.python continuation}
+fig, ax = plt.subplots(figsize=(3, 2))
+ax.plot([1, 2, 3])
+ax.set_title("A rising line");
+```
+"""
+PLAIN = "# Plain\n\n```{.python continuation}\nprint(6 * 7)\n```\n"
+
+
+@pytest.fixture
+def book(tmp_path: Path) -> Path:
+    (tmp_path / "pyproject.toml").write_text(PYPROJECT)
+    (tmp_path / "mkdocs.yml").write_text(MKDOCS)
+    chapters = tmp_path / "docs" / "chapters"
+    chapters.mkdir(parents=True)
+    (tmp_path / "docs" / "index.md").write_text("# Fixture\n")
+    (chapters / "01-shapes.md").write_text(SHAPES)
+    (chapters / "02-use.md").write_text(USE)
+    (chapters / "03-plain.md").write_text(PLAIN)
+    tangle.write(Project.load(tmp_path))
+    return tmp_path
+
+
+def build(book: Path, **env) -> subprocess.CompletedProcess:
+    environment = {**os.environ, "NO_MKDOCS_2_WARNING": "1", **env}
+    environment["PYTHONPATH"] = str(book / "src")  # the fixture's own package, for the worker
+    return subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict"],
+        cwd=book,
+        capture_output=True,
+        text=True,
+        env=environment,
+    )
+
+
+def executed(result: subprocess.CompletedProcess) -> list[str]:
+    return sorted(re.findall(r"literate: executed (\S+)", result.stderr))
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new))
+
+
+def test_outputs_are_woven_in_and_figures_are_files(book):
+    result = build(book)
+    assert result.returncode == 0, result.stderr
+    html = (book / "site/chapters/02-use/index.html").read_text()
+    # Output that looks like HTML or Markdown is shown as text.
+    assert "hello &lt;b&gt;world&lt;/b&gt; **not bold**" in html
+    assert "<b>world</b>" not in html and "<strong>not bold</strong>" not in html
+    assert "not a fence" in html
+    assert re.search(r'<code>12\s*</code>', html)  # the last expression's value
+    images = re.findall(r'<img alt="A rising line"[^>]*src="([^"]+)"', html)
+    assert len(images) == 1 and "base64" not in images[0]
+    figure = (book / "site/chapters/02-use" / images[0]).resolve()
+    assert figure.suffix == ".svg" and figure.read_text().lstrip().startswith("<?xml")
+    assert "data:image" not in html
+
+
+def test_cache_hits_misses_and_what_keys_it(book):
+    first = build(book)
+    assert executed(first) == ["docs/chapters/01-shapes.md", "docs/chapters/02-use.md", "docs/chapters/03-plain.md"]
+
+    assert executed(build(book)) == [], "nothing changed: nothing runs"
+    assert "0 chapter(s) executed, 3 from the cache" in build(book).stderr
+
+    edit(book / "docs/chapters/02-use.md", "Some prose.", "Other prose.")
+    assert executed(build(book)) == [], "a prose edit runs nothing"
+
+    edit(book / "docs/chapters/03-plain.md", "6 * 7", "6 * 8")
+    assert executed(build(book)) == ["docs/chapters/03-plain.md"]
+
+    # A change to package code reruns the chapters that import it, and only those.
+    edit(book / "docs/chapters/01-shapes.md", "3 * r * r", "4 * r * r")
+    tangle.write(Project.load(book))
+    result = build(book)
+    assert executed(result) == ["docs/chapters/01-shapes.md", "docs/chapters/02-use.md"]
+    assert re.search(r"<code>16\s*</code>", (book / "site/chapters/02-use/index.html").read_text())
+
+
+def test_package_edit_without_chapter_edit_reruns_importers(book):
+    build(book)
+    module = book / "src/pkg/shapes.py"
+    # Same chapter text, different package source (as after a hand edit): the build refuses.
+    module.write_text(module.read_text().replace("3 * r * r", "5 * r * r"))
+    result = build(book)
+    assert result.returncode != 0
+    assert "src/pkg/shapes.py differs from what its chapters produce" in result.stderr
+    assert "Edit docs/chapters/01-shapes.md" in result.stderr
+
+
+def test_a_raising_block_fails_the_build_with_file_and_line(book):
+    assert build(book).returncode == 0
+    cache = book / ".cache/literate"
+    before = set(cache.iterdir())
+    edit(book / "docs/chapters/03-plain.md", "print(6 * 7)", "x = 1\nprint(6 / (x - 1))")
+    result = build(book)
+    assert result.returncode != 0
+    assert "docs/chapters/03-plain.md:5: ZeroDivisionError: division by zero" in result.stderr
+    assert set(cache.iterdir()) == before, "a failed run is not cached"
+    edit(book / "docs/chapters/03-plain.md", "(x - 1)", "(x + 1)")
+    fixed = build(book)
+    assert fixed.returncode == 0 and executed(fixed) == ["docs/chapters/03-plain.md"]
+    assert "3.0" in (book / "site/chapters/03-plain/index.html").read_text()
+
+
+def test_a_block_that_never_ends_times_out_and_leaves_no_process(book):
+    edit(book / "docs/chapters/03-plain.md", "print(6 * 7)", "import time\nwhile True:\n    time.sleep(0.1)")
+    start = time.monotonic()
+    result = build(book, LITERATE_TIMEOUT="3")
+    assert result.returncode != 0
+    assert time.monotonic() - start < 60
+    assert re.search(r"docs/chapters/03-plain\.md:4: timed out: the chapter ran longer than 3 s", result.stderr)
+    leftovers = [
+        p for p in psutil.process_iter(["cmdline", "cwd"])
+        if "literate.worker" in " ".join(p.info["cmdline"] or []) and p.info["cwd"] == str(book)
+    ]
+    assert leftovers == []
