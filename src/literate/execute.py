@@ -39,6 +39,7 @@ class ChapterRun:
     outputs: list[list[dict]]  # one list of Jupyter-style outputs per Python block
     executed: bool  # False when the outputs came from the cache
     seconds: float = 0.0
+    notebook: str | None = None  # file name of the exported notebook, once written
 
 
 def _fingerprint() -> bytes:

@@ -11,11 +11,12 @@ from pathlib import Path
 from mkdocs.config import base
 from mkdocs.config import config_options as opt
 from mkdocs.exceptions import PluginError
-from mkdocs.plugins import BasePlugin
+from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files
 
 from . import tangle
 from .execute import DEFAULT_TIMEOUT, ChapterRun, ExecutionError, Executor
+from .notebook import chapter_notebook, dumps
 from .project import Project
 from .weave import weave
 
@@ -27,6 +28,16 @@ class LiterateConfig(base.Config):
     timeout = opt.Type((int, float), default=DEFAULT_TIMEOUT)  # seconds per chapter; env LITERATE_TIMEOUT
     cache_dir = opt.Type(str, default=".cache/literate")
     figures_dir = opt.Type(str, default="assets/figures")
+    notebooks = opt.Type(bool, default=True)  # export each chapter as an executed .ipynb
+    # Link text above each chapter, by the page's language suffix (`name.en.md` -> "en").
+    notebook_text = opt.Type(
+        dict,
+        default={
+            "default": "下载本章的 Jupyter 笔记本（含运行结果）",
+            "en": "Download this chapter as a Jupyter notebook (with its outputs)",
+        },
+    )
+    notebook_view_text = opt.Type(dict, default={"default": "在线查看", "en": "view it online"})
 
 
 class LiteratePlugin(BasePlugin[LiterateConfig]):
@@ -57,6 +68,10 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
         path = Path(file.abs_src_path or "")
         return file.is_documentation_page() and path.parent == self.project.chapters.resolve()
 
+    # After the plugins that rebuild the file collection (an i18n plugin runs at -100 and keeps
+    # only the current language's pages): chapters are then the pages of the edition being
+    # built, and the figure files added here are not dropped or mistaken for sources.
+    @event_priority(-110)
     def on_files(self, files: Files, *, config):
         self.runs = {}
         if not self.execute:
@@ -69,6 +84,8 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
                 if run.executed:
                     log.info("literate: executed %s in %.1f s", run.path, run.seconds)
                 run.outputs = [[self._figure_file(o, files, config) for o in block] for block in run.outputs]
+                if self.config.notebooks:
+                    self._notebook_files(file, run, files, config)
         except ExecutionError as exc:
             raise PluginError(str(exc)) from None
         finally:
@@ -89,10 +106,52 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
             files.append(File.generated(config, uri, content=svg))
         return {**output, "src_uri": uri}
 
+    def _notebook_files(self, file: File, run: ChapterRun, files: Files, config) -> None:
+        """Write the chapter's executed notebook twice: a page rendered by mkdocs-jupyter, and a download."""
+        notebook = dumps(chapter_notebook(Path(file.abs_src_path).read_text(encoding="utf-8"), run.outputs))
+        # Named after the source file, so `name.en.md` (which an i18n plugin may serve as `name.md`) gets its own.
+        name = Path(file.abs_src_path).name[: -len(".md")] + ".ipynb"
+        root = self.project.root / self.config.cache_dir / "files"
+        for folder in ("notebooks", "downloads"):
+            path = root / folder / name
+            if not path.exists() or path.read_text(encoding="utf-8") != notebook:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                tmp = path.with_suffix(".tmp")
+                tmp.write_text(notebook, encoding="utf-8")
+                tmp.replace(path)
+            new = File(f"{folder}/{name}", str(root), config.site_dir, config.use_directory_urls)
+            if folder == "notebooks":
+                # Rendered as a page by mkdocs-jupyter, whose own on_files has already run.
+                from mkdocs_jupyter.plugin import NotebookFile
+
+                new = NotebookFile(new, use_directory_urls=config.use_directory_urls, site_dir=config.site_dir)
+            files.append(new)
+        run.notebook = name
+
+    def _notebook_links(self, markdown: str, page, run: ChapterRun) -> str:
+        name = run.notebook
+        if name is None:
+            return markdown
+        stem = Path(page.file.abs_src_path).name[: -len(".md")]
+        language = stem.split(".", 1)[1] if "." in stem else "default"
+        texts = self.config.notebook_text, self.config.notebook_view_text
+        download, view = (t.get(language, t.get("default", "")) for t in texts)
+        page_dir = posixpath.dirname(page.file.src_uri) or "."
+        links = (
+            f"[{download}]({posixpath.relpath('downloads/' + name, page_dir)})"
+            "{ .literate-notebook download }"
+            f" · [{view}]({posixpath.relpath('notebooks/' + name, page_dir)})"
+        )
+        lines = markdown.split("\n")
+        at = next((i + 1 for i, line in enumerate(lines) if line.startswith("# ")), 0)
+        lines[at:at] = ["", links, ""]
+        return "\n".join(lines)
+
     def on_page_markdown(self, markdown, *, page, config, files):
         run = self.runs.get(page.file.src_uri)
         if run is None:
             return markdown
+        markdown = self._notebook_links(markdown, page, run)
         page_dir = posixpath.dirname(page.file.src_uri)
 
         def image_link(output: dict) -> str:
