@@ -1,0 +1,109 @@
+"""MkDocs hook: one search index per language of a mkdocs-static-i18n site with the Material theme.
+
+mkdocs-static-i18n builds the languages one after the other into one site and merges the pages
+of all of them into the single index the theme loads, under one search configuration: a reader
+of one edition gets results from the others, tokenized by the first language's rules. Instead,
+this hook keeps what the search plugin indexed in each language's build, with that language's
+own settings (word separator, pipeline: Material's defaults for the language unless mkdocs.yml
+sets them), and writes it to `<language folder>/search/search_index.json` (the default language
+at the site root), with locations relative to that folder. `overrides/main.html` then points the
+search of each page at the index of its language (the theme reads `search/search_index.json`
+below its base URL).
+
+Without the i18n plugin this hook does nothing: the search plugin writes its index as usual.
+(It also keeps the default language's 404.html at the site root, which each language's build
+would otherwise overwrite.)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+
+from mkdocs import utils
+from mkdocs.plugins import CombinedEvent, event_priority
+
+SETTINGS = ("lang", "separator", "pipeline")
+
+_explicit: dict | None = None  # the search settings as mkdocs.yml gives them (None: language default)
+_indexes: dict[str, dict] = {}  # language folder ("" or "en/") -> its search index
+
+
+def _plugins(config):
+    search = config.plugins.get("material/search") or config.plugins.get("search")
+    return search, config.plugins.get("i18n")
+
+
+def _folder(i18n) -> str:
+    """Where the language being built lives in the site: "" for the default one, else "<locale>/"."""
+    return "" if i18n.current_language == i18n.default_language else f"{i18n.current_language}/"
+
+
+@event_priority(100)  # before the search plugin fills its settings in with the first language's defaults
+def _remember_explicit_settings(config):
+    global _explicit
+    search, _ = _plugins(config)
+    if search is not None and _explicit is None:
+        _explicit = {key: search.config.get(key) for key in SETTINGS}
+
+
+@event_priority(-110)  # after i18n switched the config to the language being built
+def _keep_default_404(config):
+    # Every language build writes the theme's 404.html to the site root, the last one winning;
+    # the root's is the default language's, so the other builds leave it alone.
+    _, i18n = _plugins(config)
+    if i18n is not None and _folder(i18n):
+        config.theme.static_templates.discard("404.html")
+
+
+on_config = CombinedEvent(_remember_explicit_settings, _keep_default_404)
+
+
+def _language_settings(config) -> dict:
+    """The search settings for the theme language being built, as Material derives them."""
+    env = config.theme.get_env()
+    t = env.get_template("partials/language.html", None, {"config": config}).module.t
+    explicit = _explicit or {}
+    pipeline = explicit.get("pipeline")
+    return {
+        "lang": explicit.get("lang") or [t("search.config.lang")],
+        "separator": explicit.get("separator") or t("search.config.separator"),
+        "pipeline": pipeline if pipeline is not None else [p for p in re.split(r"\s*,\s*", t("search.config.pipeline")) if p],
+    }
+
+
+@event_priority(-50)  # after the search plugin indexed this language, before i18n merges the languages
+def _keep_language_index(config):
+    search, i18n = _plugins(config)
+    if search is None or i18n is None or not search.config.enabled:
+        return
+    folder = _folder(i18n)
+    docs = []
+    for entry in search.search_index.entries:
+        location = entry["location"]
+        if folder:  # relative to the language's folder, where the search of its pages looks
+            location = location[len(folder) :] if location.startswith(folder) else "../" * folder.count("/") + location
+        docs.append({**entry, "location": location})
+    _indexes[folder] = {"config": {**_language_settings(config), "fields": search.config.fields}, "docs": docs}
+
+
+@event_priority(-200)  # after i18n built the other languages and wrote its merged index
+def _write_language_indexes(config):
+    _, i18n = _plugins(config)
+    if i18n is None or i18n.building:  # inside the build of one more language: the outer build writes
+        return
+    for folder, index in _indexes.items():
+        path = os.path.join(config.site_dir, folder, "search", "search_index.json")
+        utils.write_file(json.dumps(index, separators=(",", ":"), default=str).encode("utf-8"), path)
+    _indexes.clear()
+
+
+on_post_build = CombinedEvent(_keep_language_index, _write_language_indexes)
+
+
+def on_page_context(context, page, config, nav):
+    _, i18n = _plugins(config)
+    if i18n is not None and _folder(i18n):
+        context["search_index_folder"] = _folder(i18n)  # read by overrides/main.html
+    return context
