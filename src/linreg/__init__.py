@@ -4,11 +4,17 @@
 # Do not edit: edit the chapters, then run `make tangle`.
 
 from .data import data_iter, synthetic_data, tensor_data_iter
+from .model import linreg
+from .loss import squared_loss
+from .optim import sgd
 from .autograd import Node
 
 __all__ = [
     "synthetic_data",
     "data_iter",
     "tensor_data_iter",
+    "linreg",
+    "squared_loss",
+    "sgd",
     "Node",
 ]
