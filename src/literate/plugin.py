@@ -52,6 +52,7 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
         self.project = Project.load(Path(config.config_file_path).parent)
         self.execute = os.environ.get("LITERATE_EXECUTE", "1" if self.config.execute else "0") != "0"
         self.timeout = float(os.environ.get("LITERATE_TIMEOUT", self.config.timeout))
+        self.cache_dir = self.project.root / os.environ.get("LITERATE_CACHE_DIR", self.config.cache_dir)
         return config
 
     def on_pre_build(self, *, config):
@@ -76,7 +77,7 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
         self.runs = {}
         if not self.execute:
             return files
-        executor = Executor(self.project, self.project.root / self.config.cache_dir, self.timeout)
+        executor = Executor(self.project, self.cache_dir, self.timeout)
         try:
             for file in [f for f in files if self._is_chapter(f)]:
                 run = executor.run(Path(file.abs_src_path))
@@ -111,7 +112,7 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
         notebook = dumps(chapter_notebook(Path(file.abs_src_path).read_text(encoding="utf-8"), run.outputs))
         # Named after the source file, so `name.en.md` (which an i18n plugin may serve as `name.md`) gets its own.
         name = Path(file.abs_src_path).name[: -len(".md")] + ".ipynb"
-        root = self.project.root / self.config.cache_dir / "files"
+        root = self.cache_dir / "files"
         for folder in ("notebooks", "downloads"):
             path = root / folder / name
             if not path.exists() or path.read_text(encoding="utf-8") != notebook:
