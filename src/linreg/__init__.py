@@ -7,6 +7,7 @@ from .data import data_iter, synthetic_data, tensor_data_iter
 from .model import linreg
 from .loss import squared_loss
 from .optim import sgd
+from .train import train
 from .autograd import Node
 
 __all__ = [
@@ -16,5 +17,6 @@ __all__ = [
     "linreg",
     "squared_loss",
     "sgd",
+    "train",
     "Node",
 ]
