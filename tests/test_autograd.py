@@ -182,3 +182,34 @@ def test_value_is_detached_and_repr_has_no_address():
 def test_invalid_inputs_raise_errors_naming_the_argument(call, error, names):
     with pytest.raises(error, match=names):
         call()
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_training_with_node_reaches_torchs_parameters(seed):
+    """Chapter 9: chapter 7's train and the same loop on Node end within 1e-6 of each other."""
+    import random
+
+    from linreg import data_iter, synthetic_data, train
+
+    torch.manual_seed(seed)
+    true_w, true_b = torch.tensor([2, -3.4]), 4.2
+    features, labels = synthetic_data(true_w, true_b, 1000)
+    lr, num_epochs, batch_size = 0.03, 3, 10
+    w_init, b_init = torch.normal(0, 0.01, size=(2, 1)), torch.zeros(1)
+
+    w_torch, b_torch = w_init.clone().requires_grad_(), b_init.clone().requires_grad_()
+    random.seed(seed)
+    train(features, labels, w_torch, b_torch, lr, num_epochs, batch_size)
+
+    w, b = w_init.clone(), b_init.clone()
+    random.seed(seed)
+    for _ in range(num_epochs):
+        for X, y in data_iter(batch_size, features, labels):
+            w_node, b_node = Node(w), Node(b)
+            minibatch_loss(Node(X), Node(y), w_node, b_node).backward()
+            w -= lr * w_node.grad / batch_size
+            b -= lr * b_node.grad / batch_size
+
+    assert (w_torch.detach() - w).abs().max() < 1e-6
+    assert (b_torch.detach() - b).abs().max() < 1e-6
+    assert (w.flatten() - true_w).abs().max() < 0.01 and abs(b.item() - true_b) < 0.01
