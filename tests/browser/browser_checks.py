@@ -1,0 +1,302 @@
+"""What a reader's browser gets from one page, and the checks on it.
+
+`inspect_page` loads a page once in a real Chromium and records everything the checks need
+(console errors, every request, images, math, diagrams, copy buttons, axe-core violations).
+Each `*_problems` function turns one record into a list of human-readable problems; an empty
+list means the page passes. The tests run them over every built page, and over a page broken
+on purpose to prove they can fail.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import re
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    # Any host name fails at once: an off-origin request is still recorded by the tests,
+    # but nothing leaves the machine and no page waits on a network that may not be there.
+    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
+]
+# Material renders each mermaid diagram into a *closed* shadow root, out of reach of scripts
+# and of axe. Open it, so the tests can see the SVG a reader sees (and axe can check it).
+OPEN_SHADOW_ROOTS = """
+(() => {
+  const attach = Element.prototype.attachShadow;
+  Element.prototype.attachShadow = function (init) {
+    return attach.call(this, { ...init, mode: "open" });
+  };
+})();
+"""
+# Schemes that never leave the browser.
+LOCAL_SCHEMES = ("data:", "blob:", "about:")
+AXE_BLOCKING = ("serious", "critical")
+
+
+# ---------------------------------------------------------------------------------------------
+# Serving and discovering the built site
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):  # noqa: A002 - the stdlib's signature
+        pass
+
+
+@contextmanager
+def serve(directory: Path) -> Iterator[str]:
+    """Serve `directory` on a free port of 127.0.0.1 from a thread; yield its base URL."""
+    handler = functools.partial(_QuietHandler, directory=str(directory))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, name="site-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def discover_pages(site: Path) -> list[str]:
+    """Every HTML page of the built site, as a path relative to its root ('' is the home page).
+
+    Pages are `…/index.html` (MkDocs' directory URLs); the 404 page is `404.html` and is left
+    out, and so is anything under the theme's and the search's asset folders.
+    """
+    pages = []
+    for index in sorted(site.rglob("index.html")):
+        rel = index.parent.relative_to(site).as_posix()
+        if rel.split("/")[0] in ("assets", "search"):
+            continue
+        pages.append("" if rel == "." else rel + "/")
+    return pages
+
+
+def count_mermaid_sources(html: str) -> int:
+    """How many diagrams the page's HTML asks Material to draw."""
+    return len(re.findall(r"<pre[^>]*class=\"[^\"]*\bmermaid\b", html))
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading a page and recording what the reader gets
+
+
+@dataclass
+class PageReport:
+    url: str
+    origin: str
+    console_errors: list[str] = field(default_factory=list)
+    requests: list[str] = field(default_factory=list)
+    failed_requests: list[str] = field(default_factory=list)
+    broken_images: list[str] = field(default_factory=list)
+    raw_math: list[str] = field(default_factory=list)
+    math_errors: int = 0
+    arithmatex: int = 0
+    arithmatex_unrendered: list[str] = field(default_factory=list)
+    mjx_containers: int = 0
+    mermaid_sources: int = 0
+    mermaid_rendered: int = 0
+    mermaid_errors: int = 0
+    code_blocks: int = 0
+    code_blocks_without_copy: list[str] = field(default_factory=list)
+    notebook_links: list[str] = field(default_factory=list)
+    axe_violations: list[dict] = field(default_factory=list)
+
+
+# One evaluation after the page has settled: what is on the screen.
+_STATE_JS = """
+async () => {
+  if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
+    await MathJax.startup.promise;
+  }
+  const describe = (el) => {
+    const id = el.id ? "#" + el.id : "";
+    return el.tagName.toLowerCase() + id + ": " + (el.textContent || "").trim().slice(0, 60);
+  };
+  // Visible text outside code, scripts and rendered math: raw TeX must not be left there.
+  const skip = "pre, code, script, style, noscript, textarea, template, mjx-container, .md-search";
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT, {
+    acceptNode: (n) => n.parentElement && n.parentElement.closest(skip)
+      ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT,
+  });
+  const texts = [];
+  while (walker.nextNode()) texts.push(walker.currentNode.nodeValue);
+
+  const arithmatex = [...document.querySelectorAll(".arithmatex")];
+  const diagrams = [...document.querySelectorAll("div.mermaid")]
+    .map((d) => d.shadowRoot && d.shadowRoot.querySelector("svg"))
+    .filter(Boolean);
+  const blocks = [...document.querySelectorAll(".md-content pre")]
+    .filter((p) => !p.classList.contains("mermaid"));
+  return {
+    texts,
+    brokenImages: [...document.images]
+      .filter((i) => !(i.complete && i.naturalWidth > 0))
+      .map((i) => i.currentSrc || i.getAttribute("src") || "(no src)"),
+    mathErrors: document.querySelectorAll("mjx-merror").length,
+    arithmatex: arithmatex.length,
+    arithmatexUnrendered: arithmatex
+      .filter((a) => !a.querySelector("mjx-container")).map(describe),
+    mjxContainers: document.querySelectorAll("mjx-container").length,
+    mermaidRendered: diagrams.length,
+    mermaidErrors: diagrams.filter((svg) =>
+      svg.getAttribute("aria-roledescription") === "error" ||
+      /Syntax error in text/.test(svg.textContent)).length,
+    codeBlocks: blocks.length,
+    codeBlocksWithoutCopy: blocks
+      .filter((p) => !p.querySelector("button.md-code__button[data-md-type=copy]"))
+      .map(describe),
+    notebookLinks: [...document.querySelectorAll("a.literate-notebook")]
+      .map((a) => a.href),
+  };
+}
+"""
+
+_AXE_JS = """
+async (blocking) => {
+  const result = await axe.run(document, { resultTypes: ["violations"] });
+  return result.violations
+    .filter((v) => blocking.includes(v.impact))
+    .map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      nodes: v.nodes.slice(0, 5).map((n) => n.target.join(" ")),
+    }));
+}
+"""
+
+_MERMAID_DONE_JS = """
+(expected) => [...document.querySelectorAll("div.mermaid")]
+  .filter((d) => d.shadowRoot && d.shadowRoot.querySelector("svg")).length >= expected
+"""
+
+# Raw TeX a reader would see: \\( \\) \\[ \\] or $…$ / $$ left in the text.
+_RAW_MATH = re.compile(r"\\[()\[\]]|\$\$|\$[^$\n]+\$")
+
+
+def inspect_page(
+    context, url: str, *, mermaid_sources: int = 0, mermaid_timeout: float = 20_000, run_axe: bool = True
+) -> PageReport:
+    """Open `url` in a new page of `context`, let it settle, and record what a reader gets."""
+    origin = re.match(r"^[a-z]+://[^/]+", url).group(0)
+    report = PageReport(url=url, origin=origin, mermaid_sources=mermaid_sources)
+    page = context.new_page()
+    page.on("console", lambda m: m.type == "error" and report.console_errors.append(m.text))
+    page.on("pageerror", lambda e: report.console_errors.append(f"uncaught: {e}"))
+    page.on("request", lambda r: report.requests.append(r.url))
+    page.on("requestfailed", lambda r: report.failed_requests.append(f"{r.url} ({r.failure})"))
+    page.on(
+        "response",
+        lambda r: r.status >= 400 and report.failed_requests.append(f"{r.url} (HTTP {r.status})"),
+    )
+    try:
+        page.goto(url, wait_until="networkidle", timeout=60_000)
+        if mermaid_sources:
+            try:
+                page.wait_for_function(_MERMAID_DONE_JS, arg=mermaid_sources, timeout=mermaid_timeout)
+            except Exception:  # noqa: BLE001 - reported below as unrendered diagrams
+                pass
+        state = page.evaluate(_STATE_JS)
+        report.raw_math = [m.group(0) + " in " + repr(t.strip()[:80])
+                           for t in state["texts"] for m in _RAW_MATH.finditer(t)]
+        report.broken_images = state["brokenImages"]
+        report.math_errors = state["mathErrors"]
+        report.arithmatex = state["arithmatex"]
+        report.arithmatex_unrendered = state["arithmatexUnrendered"]
+        report.mjx_containers = state["mjxContainers"]
+        report.mermaid_rendered = state["mermaidRendered"]
+        report.mermaid_errors = state["mermaidErrors"]
+        report.code_blocks = state["codeBlocks"]
+        report.code_blocks_without_copy = state["codeBlocksWithoutCopy"]
+        report.notebook_links = state["notebookLinks"]
+        if run_axe:
+            page.add_script_tag(path=str(AXE))
+            report.axe_violations = page.evaluate(_AXE_JS, list(AXE_BLOCKING))
+    finally:
+        page.close()
+    return report
+
+
+# ---------------------------------------------------------------------------------------------
+# The checks: each returns the problems it finds in one report (empty = pass)
+
+
+def console_problems(r: PageReport) -> list[str]:
+    return [f"console error: {e}" for e in r.console_errors]
+
+
+def request_problems(r: PageReport) -> list[str]:
+    """Every request to the site itself succeeded."""
+    return [f"request failed: {f}" for f in r.failed_requests if f.startswith(r.origin + "/")]
+
+
+def origin_problems(r: PageReport) -> list[str]:
+    """Nothing was requested from anywhere but the local server."""
+    return [
+        f"off-origin request: {u}"
+        for u in r.requests
+        if not (u.startswith(r.origin + "/") or u.startswith(LOCAL_SCHEMES))
+    ]
+
+
+def image_problems(r: PageReport) -> list[str]:
+    return [f"image not loaded: {src}" for src in r.broken_images]
+
+
+def math_problems(r: PageReport) -> list[str]:
+    problems = [f"raw TeX in the text: {m}" for m in r.raw_math]
+    if r.math_errors:
+        problems.append(f"{r.math_errors} MathJax error node(s) (mjx-merror)")
+    problems += [f"math not typeset: {a}" for a in r.arithmatex_unrendered]
+    if r.arithmatex and not r.mjx_containers:
+        problems.append(f"{r.arithmatex} .arithmatex element(s) but no mjx-container")
+    return problems
+
+
+def mermaid_problems(r: PageReport) -> list[str]:
+    problems = []
+    if r.mermaid_rendered < r.mermaid_sources:
+        problems.append(f"{r.mermaid_sources} mermaid diagram(s), {r.mermaid_rendered} rendered to SVG")
+    if r.mermaid_errors:
+        problems.append(f"{r.mermaid_errors} mermaid diagram(s) rendered as a syntax error")
+    return problems
+
+
+def copy_button_problems(r: PageReport) -> list[str]:
+    return [f"code block without a copy button: {b}" for b in r.code_blocks_without_copy]
+
+
+def axe_problems(r: PageReport) -> list[str]:
+    return [
+        f"axe {v['impact']} {v['id']}: {v['help']} at {', '.join(v['nodes'])}"
+        for v in r.axe_violations
+    ]
+
+
+PAGE_CHECKS = {
+    "console": console_problems,
+    "requests": request_problems,
+    "origin": origin_problems,
+    "images": image_problems,
+    "math": math_problems,
+    "mermaid": mermaid_problems,
+    "copy": copy_button_problems,
+    "axe": axe_problems,
+}

@@ -1,0 +1,98 @@
+"""Browser fixtures: one Chromium for the session, the built site served on 127.0.0.1,
+and one visit of every built page whose record the page tests share.
+
+Without /usr/bin/chromium (or Playwright) the browser tests skip, with the reason printed at
+the end of the run; with CI=true a missing browser is an error, not a skip.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from .browser_checks import (
+    AXE,
+    CHROMIUM,
+    LAUNCH_ARGS,
+    OPEN_SHADOW_ROOTS,
+    count_mermaid_sources,
+    discover_pages,
+    inspect_page,
+    serve,
+)
+
+_SKIPPED: list[str] = []
+
+
+def _unavailable(reason: str):
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"CI=true and the browser tests cannot run: {reason}", pytrace=False)
+    if reason not in _SKIPPED:
+        _SKIPPED.append(reason)
+    pytest.skip(reason)
+
+
+def pytest_terminal_summary(terminalreporter):
+    for reason in _SKIPPED:
+        terminalreporter.write_line(f"browser tests SKIPPED: {reason}", yellow=True, bold=True)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium (Debian's, never a downloaded one) for the whole session."""
+    if not os.access(CHROMIUM, os.X_OK):
+        _unavailable(f"{CHROMIUM} not found (apt-get install chromium fonts-noto-cjk)")
+    if not AXE.is_file():
+        _unavailable(f"{AXE} missing (run `npm ci`, which `make test` does)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as error:
+        _unavailable(f"Playwright is not installed: {error}")
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="session")
+def site_url(built_site: Path):
+    """The session's strict build, served over HTTP from a thread."""
+    with serve(built_site) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def browser_context(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    context.add_init_script(OPEN_SHADOW_ROOTS)
+    yield context
+    context.close()
+
+
+@pytest.fixture()
+def page(browser_context):
+    """A fresh page of the shared context, closed after the test."""
+    new = browser_context.new_page()
+    yield new
+    new.close()
+
+
+@pytest.fixture(scope="session")
+def site_pages(built_site: Path) -> list[str]:
+    pages = discover_pages(built_site)
+    assert "" in pages, f"no home page among the built pages: {pages}"
+    return pages
+
+
+@pytest.fixture(scope="session")
+def page_reports(browser_context, site_url: str, built_site: Path, site_pages: list[str]):
+    """Every built page, loaded once; the page tests each check one aspect of these records."""
+    reports = []
+    for rel in site_pages:
+        html = (built_site / rel / "index.html").read_text(encoding="utf-8")
+        reports.append(
+            inspect_page(browser_context, site_url + rel, mermaid_sources=count_mermaid_sources(html))
+        )
+    return reports

@@ -1,0 +1,66 @@
+"""The page checks can fail: a page broken on purpose is caught by every one of them,
+and a clean page passes them all. (Without this, a check that never looks passes forever.)"""
+
+from __future__ import annotations
+
+import pytest
+
+from .browser_checks import PAGE_CHECKS, count_mermaid_sources, inspect_page, serve
+
+pytestmark = pytest.mark.slow
+
+BROKEN = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Broken on purpose</title>
+<script src="https://example.com/x.js"></script>
+</head><body><main class="md-content">
+<h1>Broken on purpose</h1>
+<p>Raw math a reader would see: $x^2$ and \\(y\\).</p>
+<p><span class="arithmatex">\\(z\\)</span></p>
+<img src="missing.png">
+<pre><code>print("no copy button")</code></pre>
+<pre class="mermaid"><code>flowchart LR
+  A --> B</code></pre>
+<script>undefinedFunction();</script>
+</main></body></html>
+"""
+
+CLEAN = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Clean</title>
+<link rel="icon" href="data:,"></head>
+<body><main><h1>Clean</h1><p>Nothing to see.</p>
+<img alt="a red dot" width="1" height="1"
+  src="data:image/gif;base64,R0lGODlhAQABAIABAP8AAP///ywAAAAAAQABAAACAkQBADs=">
+</main></body></html>
+"""
+
+
+@pytest.fixture()
+def pages(tmp_path):
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "index.html").write_text(BROKEN, encoding="utf-8")
+    (tmp_path / "clean").mkdir()
+    (tmp_path / "clean" / "index.html").write_text(CLEAN, encoding="utf-8")
+    with serve(tmp_path) as url:
+        yield url
+
+
+def test_a_broken_page_fails_every_check(browser_context, pages):
+    report = inspect_page(
+        browser_context, pages + "broken/", mermaid_sources=count_mermaid_sources(BROKEN), mermaid_timeout=500
+    )
+    found = {name: check(report) for name, check in PAGE_CHECKS.items()}
+    assert any("https://example.com/x.js" in p for p in found["origin"]), found["origin"]
+    assert any("missing.png" in p for p in found["images"]), found["images"]
+    assert any("missing.png" in p and "404" in p for p in found["requests"]), found["requests"]
+    assert any("undefinedFunction" in p for p in found["console"]), found["console"]
+    assert any("$x^2$" in p for p in found["math"]) and any("\\(" in p for p in found["math"])
+    assert any("math not typeset" in p for p in found["math"]), found["math"]
+    assert any("no copy button" in p for p in found["copy"]), found["copy"]
+    assert found["mermaid"], "an undrawn diagram went unnoticed"
+    assert any("image-alt" in p for p in found["axe"]), found["axe"]
+
+
+def test_a_clean_page_passes_every_check(browser_context, pages):
+    report = inspect_page(browser_context, pages + "clean/")
+    found = {name: check(report) for name, check in PAGE_CHECKS.items()}
+    assert found == {name: [] for name in PAGE_CHECKS}

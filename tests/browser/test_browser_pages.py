@@ -1,0 +1,91 @@
+"""Every built page, in a real browser: what a reader gets.
+
+The pages are discovered from the session's strict build (every `index.html`, without the 404
+page and the asset folders), so new chapters and the English edition are covered as they land.
+Each page is loaded once (the `page_reports` fixture); each test checks one aspect of all pages
+and lists every page that fails it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from .browser_checks import PAGE_CHECKS
+
+pytestmark = pytest.mark.slow
+
+CHAPTER = re.compile(r"^(?:[a-z]{2}/)?chapters/\d\d-[^/.]+/$")
+
+
+def _failures(reports, check) -> list[str]:
+    return [f"{r.url}: {problem}" for r in reports for problem in check(r)]
+
+
+def test_the_book_has_a_home_page_and_chapters(site_pages):
+    chapters = [p for p in site_pages if CHAPTER.match(p)]
+    assert chapters, f"no chapter pages among {site_pages}"
+
+
+@pytest.mark.parametrize("aspect", PAGE_CHECKS)
+def test_every_page(page_reports, aspect):
+    """console: no console errors; requests: every request to the site succeeds;
+    origin: nothing requested from another origin; images: every image loaded;
+    math: no raw TeX, no MathJax errors, every .arithmatex typeset; mermaid: every diagram is
+    an SVG; copy: a copy button on every code block; axe: no serious or critical violations."""
+    failures = _failures(page_reports, PAGE_CHECKS[aspect])
+    assert not failures, f"{len(failures)} problem(s):\n" + "\n".join(failures)
+
+
+def test_the_checks_saw_something(page_reports):
+    """Guard against checks that pass because they found nothing to look at."""
+    assert sum(len(r.requests) for r in page_reports) > len(page_reports)
+    assert any(r.mjx_containers for r in page_reports), "no typeset math on any page"
+    assert any(r.code_blocks for r in page_reports), "no code block on any page"
+    assert any(r.mermaid_sources for r in page_reports), "no mermaid diagram on any page"
+
+
+def test_home_page_diagram_is_an_svg(page_reports):
+    home = next(r for r in page_reports if r.url == r.origin + "/")
+    assert home.mermaid_sources >= 1, "the home page has no mermaid diagram (the training loop)"
+    assert home.mermaid_rendered == home.mermaid_sources and not home.mermaid_errors
+
+
+def test_every_chapter_links_its_executed_notebook(browser_context, page_reports):
+    """Contract with the literate plugin: each chapter page has `a.literate-notebook` pointing
+    at the chapter's `.ipynb`, a valid notebook (nbformat >= 4) whose code cells were run."""
+    import nbformat
+
+    chapters = [r for r in page_reports if CHAPTER.match(r.url.removeprefix(r.origin + "/"))]
+    assert chapters
+    failures = []
+    for report in chapters:
+        links = [u for u in report.notebook_links if u.split("?")[0].endswith(".ipynb")]
+        if not links:
+            failures.append(f"{report.url}: no a.literate-notebook link to a .ipynb")
+            continue
+        for link in links:
+            response = browser_context.request.get(link)
+            if not response.ok:
+                failures.append(f"{report.url}: {link} answers HTTP {response.status}")
+                continue
+            try:
+                raw = json.loads(response.text())
+            except ValueError as error:
+                failures.append(f"{report.url}: {link} is not JSON ({error})")
+                continue
+            if raw.get("nbformat", 0) < 4:
+                failures.append(f"{report.url}: {link} has nbformat {raw.get('nbformat')!r}, want >= 4")
+                continue
+            try:
+                nbformat.validate(nbformat.from_dict(raw))
+            except nbformat.ValidationError as error:
+                failures.append(f"{report.url}: {link} is not a valid notebook: {error.message}")
+            code = [c for c in raw.get("cells", []) if c.get("cell_type") == "code"]
+            if not code:
+                failures.append(f"{report.url}: {link} has no code cells")
+            elif not any(c.get("outputs") for c in code):
+                failures.append(f"{report.url}: {link} has code cells but no outputs (not executed)")
+    assert not failures, "\n".join(failures)
