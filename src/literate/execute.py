@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import select
 import signal
 import subprocess
@@ -26,6 +27,7 @@ from .deps import package_modules
 from .project import Project
 
 DEFAULT_TIMEOUT = 600.0  # seconds per chapter
+ORIGIN_MARKER = re.compile(rb"^# %% .*$", re.M)
 
 
 class ExecutionError(Exception):
@@ -167,7 +169,9 @@ class Executor:
         for block in blocks:
             digest.update(json.dumps([block.code, sorted(block.options)]).encode())
         for module in package_modules(blocks, self.project.package, self.project.package_dir):
-            digest.update(module.name.encode() + b"\0" + module.read_bytes())
+            # Without the `# %% chapter:line` origin markers: prose edits that move lines change nothing.
+            source = ORIGIN_MARKER.sub(b"", module.read_bytes())
+            digest.update(module.name.encode() + b"\0" + source)
         return digest.hexdigest()
 
     def run(self, path: Path) -> ChapterRun:
@@ -181,6 +185,7 @@ class Executor:
             except (OSError, ValueError, KeyError):
                 outputs = None  # unreadable: execute again and overwrite
             if outputs is not None and len(outputs) == len(blocks):
+                os.utime(cache_file)  # last use, for evict_unused()
                 self.cached.append(rel)
                 return ChapterRun(rel, key, outputs, executed=False)
         start = time.monotonic()
@@ -208,3 +213,14 @@ class Executor:
         if self._worker is not None:
             self._worker.close()
             self._worker = None
+
+
+def evict_unused(folder: Path, days: float = 30) -> int:
+    """Delete cache entries (`*.json`) not used for `days`; returns how many went."""
+    cutoff = time.time() - days * 86400
+    gone = 0
+    for entry in Path(folder).glob("*.json"):
+        if entry.stat().st_mtime < cutoff:
+            entry.unlink(missing_ok=True)
+            gone += 1
+    return gone

@@ -15,7 +15,7 @@ from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files
 
 from . import tangle
-from .execute import DEFAULT_TIMEOUT, ChapterRun, ExecutionError, Executor
+from .execute import DEFAULT_TIMEOUT, ChapterRun, ExecutionError, Executor, evict_unused
 from .notebook import chapter_notebook, dumps
 from .project import Project
 from .weave import weave
@@ -147,6 +147,25 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
         at = next((i + 1 for i, line in enumerate(lines) if line.startswith("# ")), 0)
         lines[at:at] = ["", links, ""]
         return "\n".join(lines)
+
+    # Before mkdocs-jupyter's own on_post_build, which deletes every rendered-notebook cache entry
+    # the current build did not use. With two editions built one after the other, each would
+    # delete the other's entries and every notebook would be rendered anew on every build
+    # (about 0.7 s each). Its entries are keyed by the notebook's bytes, so keeping them is
+    # safe; entries unused for 30 days are evicted here instead, like the execution cache.
+    @event_priority(10)
+    def on_post_build(self, *, config):
+        evict_unused(self.cache_dir)
+        jupyter = config.plugins.get("mkdocs-jupyter")
+        used = getattr(jupyter, "_used_cache_paths", None)
+        if jupyter is None or used is None or not jupyter.config.get("cache"):
+            return
+        for entry in used:  # what this build used counts as fresh
+            if Path(entry).exists():
+                os.utime(entry)
+        folder = Path(jupyter.config["cache_dir"])
+        evict_unused(folder)
+        used.update(folder.glob("*.json"))
 
     def on_page_markdown(self, markdown, *, page, config, files):
         run = self.runs.get(page.file.src_uri)
