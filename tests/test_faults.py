@@ -26,16 +26,7 @@ CHAPTER = "docs/chapters/01-synthetic-data.md"
 @pytest.fixture
 def book(tmp_path: Path, built_site) -> Path:
     """A copy of the book, with the executions the session's build already cached (so only faults run)."""
-    copy = tmp_path / "book"
-    ignore = shutil.ignore_patterns("__pycache__", "*.egg-info", "*.tmp")
-    copy.mkdir()
-    for entry in ROOT.iterdir():
-        if entry.name in {".git", ".venv", ".cache", "node_modules", "site", "tests"}:
-            continue
-        if entry.is_dir():
-            shutil.copytree(entry, copy / entry.name, ignore=ignore)
-        else:
-            shutil.copy2(entry, copy / entry.name)
+    copy = Project.load(ROOT).copy_to(tmp_path / "book")
     cache = copy / ".cache/literate"
     cache.mkdir(parents=True)
     for entry in (ROOT / ".cache/literate").glob("*.json"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,3 +48,18 @@ class Project:
     def chapter_files(self) -> list[Path]:
         """The source-language chapters in reading order (translations `name.xx.md` excluded)."""
         return sorted(p for p in self.chapters.glob("*.md") if "." not in p.stem)
+
+    def copy_to(self, destination: Path, skip: frozenset[str] = frozenset({"tests"})) -> Path:
+        """Copy the project's sources (not VCS data, virtualenvs, caches or build output) to `destination`."""
+        leave_out = {".git", ".venv", ".cache", "node_modules", "site", *skip}
+        ignore = shutil.ignore_patterns("__pycache__", "*.egg-info", "*.tmp")
+        destination = Path(destination)
+        destination.mkdir(parents=True)
+        for entry in self.root.iterdir():
+            if entry.name in leave_out:
+                continue
+            if entry.is_dir():
+                shutil.copytree(entry, destination / entry.name, ignore=ignore)
+            else:
+                shutil.copy2(entry, destination / entry.name)
+        return destination

@@ -1,6 +1,9 @@
 // MathJax is served by this site (docs/assets/vendor, copied from npm); see mkdocs.yml.
 window.MathJax = {
+  // Extensions are loaded up front from the site's own copy (docs/assets/vendor/mathjax).
+  loader: { load: ["[tex]/boldsymbol"] },
   tex: {
+    packages: { "[+]": ["boldsymbol"] },
     // \( \) from pymdownx.arithmatex; $ $ in notebook pages' rendered Markdown cells.
     inlineMath: [["\\(", "\\)"], ["$", "$"]],
     displayMath: [["\\[", "\\]"], ["$$", "$$"]],

@@ -1,0 +1,151 @@
+"""Build and test times of the real book, side by side with the floor (`make bench`).
+
+Works on a copy of the book in a temporary folder, so the edits it times never touch the
+work tree. Prints a Markdown table, the ratios and whether each target holds, and writes
+the same report to .cache/bench.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from literate.blocks import parse_file
+from literate.deps import package_modules
+from literate.project import Project
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# The floor (a): one interpreter, torch and matplotlib imported once, every block run once.
+FLOOR = """
+import sys, matplotlib
+matplotlib.use("Agg")
+import torch, matplotlib.pyplot as plt
+from literate.blocks import parse_file
+for path in sys.argv[1:]:
+    namespace = {"__name__": "__main__"}
+    for block in parse_file(path).python_blocks:
+        exec(compile("\\n" * (block.line - 1) + block.code, path, "exec"), namespace)
+    plt.close("all")
+"""
+
+
+def timed(command: list[str], cwd: Path, **env) -> tuple[float, subprocess.CompletedProcess]:
+    environment = {**os.environ, "NO_MKDOCS_2_WARNING": "1", **env}
+    start = time.perf_counter()
+    result = subprocess.run(command, cwd=cwd, env=environment, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if result.returncode != 0:
+        sys.exit(f"failed: {' '.join(command)}\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+    return seconds, result
+
+
+class Book:
+    def __init__(self, folder: Path):
+        self.root = Project.load(ROOT).copy_to(folder)
+        self.env = {"PYTHONPATH": str(self.root / "src")}
+
+    def build(self, **env) -> tuple[float, list[str]]:
+        seconds, result = timed(
+            [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", "site"], self.root, **self.env, **env
+        )
+        return seconds, re.findall(r"literate: executed (\S+)", result.stderr)
+
+    def clear_caches(self) -> None:
+        shutil.rmtree(self.root / ".cache", ignore_errors=True)
+
+    def edit(self, chapter: str, old: str, new: str) -> None:
+        """The same edit in a chapter and its translations (their code must stay identical)."""
+        for path in (self.root / "docs/chapters").glob(chapter + "*.md"):
+            text = path.read_text(encoding="utf-8")
+            if old not in text:
+                sys.exit(f"benchmark edit not found in {path.name}: {old!r}")
+            path.write_text(text.replace(old, new, 1), encoding="utf-8")
+        subprocess.run([sys.executable, "-m", "literate", "tangle"], cwd=self.root, check=True, capture_output=True)
+
+
+def importers_of(project: Project, module: str) -> list[str]:
+    return sorted(
+        project.relative(p)
+        for p in project.chapters.glob("*.md")
+        if any(m.stem == module for m in package_modules(parse_file(p).python_blocks, project.package, project.package_dir))
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--skip-make-test", action="store_true", help="do not time the whole test suite")
+    args = parser.parse_args()
+    rows, checks = [], []
+
+    with tempfile.TemporaryDirectory() as folder:
+        book = Book(Path(folder) / "book")
+        project = Project.load(book.root)
+        chapters = [str(p) for p in project.chapter_files()]
+
+        floor_a, _ = timed([sys.executable, "-c", FLOOR, *chapters], book.root, **book.env)
+        rows.append(("(a) floor: one process runs every chapter's blocks", floor_a, "-"))
+        floor_b, _ = book.build(LITERATE_EXECUTE="0")
+        rows.append(("(b) floor: mkdocs build, execution off", floor_b, "-"))
+
+        book.clear_caches()
+        cold, ran = book.build()
+        rows.append(("cold build (empty caches)", cold, len(ran)))
+        warm, ran_warm = book.build()
+        rows.append(("warm build (nothing changed)", warm, len(ran_warm)))
+
+        book.edit("03-parameters", "\n## ", "\nA sentence added by the benchmark.\n\n## ")
+        prose, ran_prose = book.build()
+        rows.append(("prose-only edit (chapter 3)", prose, len(ran_prose)))
+
+        book.edit("04-model", '"""', '"""(edited by the benchmark) ')
+        save, ran_save = book.build()
+        rows.append(("`#@save` edit in the model chapter", save, len(ran_save)))
+        expected_save = sorted(set(importers_of(project, "model")) | {"docs/chapters/04-model.md"})
+
+        training = parse_file(book.root / "docs/chapters/07-training.md").python_blocks[-1].code
+        book.edit("07-training", training, training + "# edited by the benchmark\n")
+        train, ran_train = book.build()
+        rows.append(("code edit in the training chapter (not saved)", train, len(ran_train)))
+
+    doctests, _ = timed([sys.executable, "-m", "pytest", "docs", "-q"], ROOT)
+    rows.append(("doc tests (`pytest docs`)", doctests, "-"))
+    if not args.skip_make_test:
+        suite, _ = timed([sys.executable, "-m", "pytest", "-q"], ROOT)
+        rows.append(("whole test suite (`make test` after set-up)", suite, "-"))
+
+    checks = [
+        ("cold <= 1.5 x (a + b)", cold / (floor_a + floor_b), 1.5),
+        ("warm <= 1.2 x b", warm / floor_b, 1.2),
+        ("doc tests <= 1.5 x a", doctests / floor_a, 1.5),
+    ]
+    lines = ["| measurement | seconds | chapters executed |", "|---|---:|---:|"]
+    lines += [f"| {name} | {seconds:.1f} | {count} |" for name, seconds, count in rows]
+    lines += ["", "| target | ratio | holds |", "|---|---:|---|"]
+    lines += [f"| {name} | {ratio:.2f} | {'yes' if ratio <= limit else 'NO'} |" for name, ratio, limit in checks]
+    lines += [
+        "",
+        f"- prose-only edit executed: {ran_prose or 'nothing'} (target: nothing)",
+        f"- `#@save` edit executed: {sorted(ran_save)}; chapters importing `linreg.model` plus the chapter: {expected_save}",
+        f"- training-chapter edit executed: {ran_train} (target: only that chapter)",
+    ]
+    report = "\n".join(lines) + "\n"
+    print(report)
+    (ROOT / ".cache").mkdir(exist_ok=True)
+    (ROOT / ".cache/bench.md").write_text(report, encoding="utf-8")
+    failed = [name for name, ratio, limit in checks if ratio > limit]
+    failed += ["prose edit ran chapters"] * bool(ran_prose)
+    failed += ["#@save edit ran other chapters"] * (sorted(ran_save) != expected_save)
+    failed += ["training edit ran other chapters"] * (ran_train != ["docs/chapters/07-training.md"])
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
