@@ -112,7 +112,7 @@ def test_ch7_first_epoch_shrinks_the_loss_about_as_predicted(runs):
 
 
 def test_ch3_training_from_zero_also_works():
-    """Chapter 3: '从哪里出发都能走到（第 7 章的测试也用全零的起点验证了这一点）'."""
+    """Chapter 3: '从哪里出发都能走到（本书的测试用全零的起点训练，验证了这一点）'."""
     for seed in range(3):
         run = run_book(seed, zero_init=True)
         assert (run["learned"] - TRUTH).abs().max() < 0.01
