@@ -145,6 +145,9 @@ def run_block(code: str, line: int, filename: str, namespace: dict) -> list[dict
 def run_chapter(request: dict, send) -> None:
     namespace = {"__name__": "__main__", "__builtins__": builtins}
     os.chdir(request["cwd"])
+    matplotlib = sys.modules.get("matplotlib")
+    if matplotlib is not None:  # a chapter's style settings must not leak into the next one
+        matplotlib.rcdefaults()
     for index, block in enumerate(request["blocks"]):
         outputs = run_block(block["code"], block["line"], request["path"], namespace)
         send({"block": index, "outputs": outputs})
