@@ -1,0 +1,342 @@
+"""Every claim the prose of chapters 9 (autograd) and 10 (exercises) makes, checked over 20 seeds
+where it depends on randomness. Each helper repeats the chapter's experiment for a given seed."""
+
+from __future__ import annotations
+
+import functools
+import math
+import random
+
+import pytest
+import torch
+from torch.func import jvp, vjp
+
+from linreg import data_iter, linreg, sgd, squared_loss, synthetic_data, train
+
+SEEDS = range(20)
+TRUE_W, TRUE_B = torch.tensor([2, -3.4]), 4.2
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """Tiny matmuls are far slower with two threads on a busy two-core machine; results do not change."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def dataset(seed, n=1000):
+    torch.manual_seed(seed)
+    random.seed(seed)
+    return synthetic_data(TRUE_W, TRUE_B, n)
+
+
+@functools.lru_cache(maxsize=None)
+def zero_init_run(seed, lr, num_epochs=3):
+    """train() from w = 0, b = 0 on dataset(seed), minibatch order fixed by seed (exercises 1, 5, 6)."""
+    features, labels = dataset(seed)
+    w = torch.zeros((2, 1), requires_grad=True)
+    b = torch.zeros(1, requires_grad=True)
+    random.seed(seed + 1)
+    history = train(features, labels, w, b, lr=lr, num_epochs=num_epochs)
+    return w.detach(), b.detach(), history
+
+
+def first_minibatch(seed):
+    features, labels = dataset(seed)
+    X, y = features[:10], labels[:10]
+    w = torch.normal(0, 0.01, size=(2, 1), requires_grad=True)
+    b = torch.zeros(1, requires_grad=True)
+    return X, y, w, b
+
+
+# Chapter 9 ----------------------------------------------------------------------------------
+
+
+def test_ch9_recorded_graph_has_the_nodes_the_chapter_names():
+    X, y, w, b = first_minibatch(0)
+    l = squared_loss(linreg(X, w, b), y).sum()
+    names = []
+
+    def visit(fn, depth):
+        names.append((depth, "None" if fn is None else fn.name().split("::")[-1]))
+        for next_fn, _ in (fn.next_functions if fn is not None else ()):
+            visit(next_fn, depth + 1)
+
+    visit(l.grad_fn, 0)
+    assert names == [
+        (0, "SumBackward0"),
+        (1, "DivBackward0"),
+        (2, "PowBackward0"),
+        (3, "SubBackward0"),
+        (4, "AddBackward0"),
+        (5, "MmBackward0"),
+        (6, "None"),  # X
+        (6, "AccumulateGrad"),  # w
+        (5, "AccumulateGrad"),  # b
+        (4, "None"),  # y
+        (2, "None"),  # the constant 2
+    ]
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_ch9_chain_rule_by_hand_and_finite_differences_match_autograd(seed):
+    X, y, w, b = first_minibatch(seed)
+    squared_loss(linreg(X, w, b), y).sum().backward()
+    with torch.no_grad():
+        r = linreg(X, w, b) - y
+    assert (w.grad - X.T @ r).abs().max() < 1e-5  # "小于 10^-5"
+    assert (b.grad - r.sum(dim=0)).abs().max() < 1e-5
+
+    X64, y64, w64, b64 = X.double(), y.double(), w.detach().double(), b.detach().double()
+
+    def loss64(w, b):
+        return squared_loss(linreg(X64, w, b), y64).sum()
+
+    h = 1e-6
+    with torch.no_grad():
+        r64 = linreg(X64, w64, b64) - y64
+    for k in range(2):
+        step = torch.zeros_like(w64)
+        step[k, 0] = h
+        fd = (loss64(w64 + step, b64) - loss64(w64 - step, b64)) / (2 * h)
+        assert abs(fd - (X64.T @ r64)[k, 0]) < 1e-6  # "float64 下与公式相差小于 10^-6"
+    fd_b = (loss64(w64, b64 + h) - loss64(w64, b64 - h)) / (2 * h)
+    assert abs(fd_b - r64.sum()) < 1e-6
+
+
+def test_ch9_torch_gradients_at_kinks_are_zero():
+    for f in (torch.abs, torch.relu, lambda x: torch.relu(x) - torch.relu(-x)):
+        x = torch.zeros(1, requires_grad=True)
+        f(x).backward()
+        assert x.grad.item() == 0.0
+
+
+@pytest.mark.parametrize("seed", range(5))  # torch.func calls are slow; the pass counts are not random
+def test_ch9_reverse_mode_one_pass_forward_mode_one_per_parameter(seed):
+    X, y, w, b = first_minibatch(seed)
+    calls = []
+
+    def loss_of(theta):
+        calls.append(1)
+        return squared_loss(linreg(X, theta[:2].reshape(2, 1), theta[2:]), y).sum()
+
+    theta = torch.cat([w.detach().flatten(), b.detach()])
+    _, pullback = vjp(loss_of, theta)
+    (grad_reverse,) = pullback(torch.tensor(1.0))
+    assert len(calls) == 1
+    calls.clear()
+    grad_forward = torch.stack([jvp(loss_of, (theta,), (e,))[1] for e in torch.eye(3)])
+    assert len(calls) == 3
+    assert (grad_reverse - grad_forward).abs().max() < 1e-4  # "小于 10^-4"
+
+
+# Chapter 10, exercise 1: zero initialization --------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_ex1_zero_init_still_recovers_the_parameters(seed):
+    w, b, history = zero_init_run(seed, 0.03)
+    assert (w.flatten() - TRUE_W).abs().max() < 0.01  # "误差都小于 0.01"
+    assert abs(b.item() - TRUE_B) < 0.01
+    assert history["epoch_losses"][-1] < 1e-4
+
+
+def train_two_layer(X_net, y_net, W1, W2, num_steps=300, lr=0.2):
+    W1, W2 = W1.clone().requires_grad_(), W2.clone().requires_grad_()
+    b1, b2 = torch.zeros(4, requires_grad=True), torch.zeros(1, requires_grad=True)
+    for _ in range(num_steps):
+        H = torch.tanh(X_net @ W1 + b1)
+        l = squared_loss(H @ W2 + b2, y_net)
+        l.sum().backward()
+        sgd([W1, b1, W2, b2], lr, len(X_net))
+    return W1.detach(), l.mean().item(), b2.detach()
+
+
+@pytest.mark.parametrize("seed", range(3))  # exact symmetry: no randomness decides it
+def test_ex1_two_layer_net_zero_and_constant_init_stay_symmetric(seed):
+    torch.manual_seed(seed)
+    X_net = torch.normal(0, 1, (100, 2))
+    y_net = torch.sin(2 * X_net[:, :1]) + X_net[:, 1:] ** 2
+    W1_zero, loss_zero, b2 = train_two_layer(X_net, y_net, torch.zeros(2, 4), torch.zeros(4, 1))
+    assert torch.equal(W1_zero, torch.zeros(2, 4))  # "第一层权重仍然全是 0"
+    # "只学到了偏置，也就是预测标签的平均值"
+    assert abs(b2.item() - y_net.mean().item()) < 1e-3
+    W1_const, loss_const, _ = train_two_layer(X_net, y_net, torch.full((2, 4), 0.5), torch.full((4, 1), 0.5))
+    assert torch.equal(W1_const, W1_const[:, :1].expand(2, 4))  # "4 列权重始终相同"
+    assert not torch.equal(W1_const, torch.full((2, 4), 0.5))  # they do move, all together
+
+
+# Exercise 2: Ohm's law -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_ex2_ohms_law_resistance(seed):
+    torch.manual_seed(seed)
+    true_R, num_points = 4.7, 50
+    current = 2 * torch.rand(num_points)
+    voltage = true_R * current + torch.normal(0, 0.05, (num_points,))
+    R = torch.zeros(1, requires_grad=True)
+    for _ in range(100):
+        squared_loss(current * R, voltage).sum().backward()
+        sgd([R], 0.5, num_points)
+    R_lstsq = (current @ voltage) / (current @ current)
+    assert abs(R.item() - R_lstsq.item()) < 1e-4  # "相差小于 10^-4"
+    assert abs(R.item() - true_R) < 0.05  # "误差都小于 0.05 欧"
+
+
+# Exercise 3: Planck's law --------------------------------------------------------------------
+
+h, c, k_B = 6.62607015e-34, 2.99792458e8, 1.380649e-23
+
+
+def planck(wavelength, T):
+    return 8 * math.pi * h * c / wavelength**5 / torch.expm1(h * c / (wavelength * k_B * T))
+
+
+def planck_data(seed, true_T=5800.0, num_points=60):
+    torch.manual_seed(seed)
+    wavelength = torch.linspace(0.2e-6, 3.0e-6, num_points, dtype=torch.float64)
+    noise = torch.exp(torch.normal(0, 0.05, (num_points,), dtype=torch.float64))
+    return wavelength, planck(wavelength, true_T) * noise
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_ex3_planck_temperature_within_one_percent(seed):
+    true_T = 5800.0
+    wavelength, u = planck_data(seed, true_T)
+    t = torch.tensor([3.0], dtype=torch.float64, requires_grad=True)
+    trajectory = []
+    for _ in range(100):
+        squared_loss(torch.log(planck(wavelength, 1000 * t)), torch.log(u)).sum().backward()
+        sgd([t], 0.5, len(u))
+        trajectory.append(1000 * t.item())
+    assert abs(trajectory[19] - true_T) / true_T < 0.01  # "二十步之内 ... 相差不到 1%"
+    assert abs(trajectory[-1] - true_T) / true_T < 0.01  # "相对误差都小于 1%"
+    assert abs(trajectory[-1] - trajectory[-2]) < 1e-6  # converged
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_ex3_unscaled_fit_diverges(seed):
+    wavelength, u = planck_data(seed)
+    assert 1e4 < u.min() and u.max() < 1e7  # "u 的数值在 10^5 左右"
+    T = torch.tensor([3000.0], dtype=torch.float64, requires_grad=True)
+    temperatures, gradients = [], []
+    for _ in range(3):
+        squared_loss(planck(wavelength, T), u).sum().backward()
+        gradients.append(T.grad.item())
+        sgd([T], 0.5, len(u))
+        temperatures.append(T.item())
+    assert abs(gradients[0]) > 1e8  # "梯度因此达到 10^8 以上"
+    assert 1e6 < temperatures[0] < 1e7  # "几百万开尔文"
+    assert temperatures[1] < 0 < temperatures[2]  # "之后正负来回放大"
+    assert abs(temperatures[2]) > abs(temperatures[1]) > abs(temperatures[0])
+
+
+# Exercise 4: second derivatives ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_ex4_hessian_is_constant_and_equals_the_formula(seed):
+    X, y, _, _ = first_minibatch(seed)
+
+    def loss_of(theta):
+        return squared_loss(linreg(X, theta[:2].reshape(2, 1), theta[2:]), y).sum()
+
+    X_tilde = torch.cat([X, torch.ones(len(X), 1)], dim=1)
+    H_formula = X_tilde.T @ X_tilde
+    for theta in (torch.normal(0, 1, (3,)), torch.zeros(3)):
+        theta.requires_grad_()
+        (grad,) = torch.autograd.grad(loss_of(theta), theta, create_graph=True)
+        H = torch.stack([torch.autograd.grad(grad[i], theta, retain_graph=True)[0] for i in range(3)])
+        assert (H - H_formula).abs().max() < 1e-4  # "相差小于 10^-4"
+        v = torch.normal(0, 1, (3,))
+        (Hv,) = torch.autograd.grad(grad @ v, theta)
+        torch.testing.assert_close(Hv, H_formula @ v, rtol=1e-4, atol=1e-4)
+
+    theta = torch.zeros(3, requires_grad=True)
+    (plain,) = torch.autograd.grad(loss_of(theta), theta)
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        torch.autograd.grad(plain[0], theta)
+
+
+# Exercise 5: the reshape in squared_loss -------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_ex5_without_reshape_training_learns_a_constant(seed):
+    features, labels = dataset(seed)
+    labels_flat = labels.reshape(-1)  # (1000,)
+
+    def no_reshape(y_hat, y):
+        return (y_hat - y) ** 2 / 2
+
+    assert no_reshape(linreg(features[:10], torch.zeros(2, 1), torch.zeros(1)), labels_flat[:10]).shape == (10, 10)
+    random.seed(seed + 1)
+    w = torch.zeros((2, 1), requires_grad=True)
+    b = torch.zeros(1, requires_grad=True)
+    for _ in range(3):
+        for X, y in data_iter(10, features, labels_flat):
+            no_reshape(linreg(X, w, b), y).sum().backward()
+            sgd([w, b], 0.03, 10)
+    w, b = w.detach(), b.detach()
+    assert ((w.flatten() - TRUE_W).abs() > 1).all()  # "权重离真实值很远"
+    assert (w.flatten().abs() < TRUE_W.abs() / 2).all()  # "更接近 0"
+    assert abs(b.item() - labels.mean().item()) < 2  # "偏置在标签的平均值附近跳动"
+    wrong = squared_loss(linreg(features, w, b), labels).mean().item()
+    # With reshape, squared_loss makes (n,) labels act exactly like (n, 1): the zero-init run is that run.
+    right = zero_init_run(seed, 0.03)[2]["epoch_losses"][-1]
+    assert wrong > 1e4 * right  # "至少大 10^4 倍"
+
+
+# Exercise 6: learning rates ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_ex6_learning_rates(seed):
+    features, labels = dataset(seed)
+    runs = {lr: zero_init_run(seed, lr)[2] for lr in [0.003, 0.03, 0.3]}
+    runs[3.0] = zero_init_run(seed, 3.0, num_epochs=1)[2]  # it overflows within the first epoch
+    for lr in [0.003, 0.03, 0.3]:
+        assert all(math.isfinite(x) for x in runs[lr]["batch_losses"])
+    assert runs[0.003]["epoch_losses"][-1] > 1  # "三轮之后损失仍然大于 1"
+    for lr in [0.03, 0.3]:  # "都收敛到噪声决定的水平（约 5e-5）"
+        assert 2e-5 < runs[lr]["epoch_losses"][-1] < 1e-4
+
+    def steps_to(losses, level):
+        return next(i for i, loss in enumerate(losses) if loss < level)
+
+    assert steps_to(runs[0.3]["batch_losses"], 1e-3) < steps_to(runs[0.03]["batch_losses"], 1e-3)  # "快得多"
+
+    diverged = runs[3.0]["batch_losses"]
+    first_bad = next(i for i, loss in enumerate(diverged) if not math.isfinite(loss))
+    assert first_bad < 100  # "在几十步之内溢出"
+    assert diverged[first_bad] == math.inf  # "溢出成 inf"
+
+    def largest_eigenvalue(X):
+        X_tilde = torch.cat([X, torch.ones(len(X), 1)], dim=1)
+        return torch.linalg.eigvalsh(X_tilde.T @ X_tilde / len(X)).max().item()
+
+    lam = largest_eigenvalue(features)
+    batch_max = max(largest_eigenvalue(X) for X, _ in data_iter(10, features, labels))
+    assert batch_max > lam  # "小批量 ... 界限也更紧"
+    assert 0.3 < 2 / batch_max and 3.0 > 2 / lam  # 0.3 within both bounds, 3 outside both
+    assert abs(1 - 3 * lam) > 2  # "每一步都把误差放大一倍以上"
+
+
+# Exercise 7: a short last minibatch ------------------------------------------------------------
+
+
+def test_ex7_last_minibatch_and_sgd_scaling():
+    features, labels = dataset(0)
+    batches = list(data_iter(64, features, labels))
+    assert [len(y) for _, y in batches] == [64] * 15 + [40]
+    X, y = batches[-1]
+    for divide_by, ratio in [(64, 40 / 64), (len(y), 1.0)]:
+        w = torch.zeros((2, 1), requires_grad=True)
+        b = torch.zeros(1, requires_grad=True)
+        squared_loss(linreg(X, w, b), y).sum().backward()
+        wanted = 0.03 * w.grad.clone() / len(y)
+        sgd([w, b], 0.03, divide_by)
+        torch.testing.assert_close(-w.detach(), ratio * wanted)
