@@ -8,7 +8,7 @@ import torch
 __all__ = ["Node"]
 
 
-# %% docs/chapters/09-autograd.md:239
+# %% docs/chapters/09-autograd.md:240
 def _sum_to_shape(grad, shape):
     """Undo broadcasting: sum grad over the dimensions that broadcasting stretched to reach shape."""
     while grad.dim() > len(shape):  # leading dimensions that broadcasting added
@@ -19,7 +19,7 @@ def _sum_to_shape(grad, shape):
     return grad
 
 
-# %% docs/chapters/09-autograd.md:254
+# %% docs/chapters/09-autograd.md:255
 class Node:
     """A tensor in a recorded computation graph; backward() fills .grad by reverse-mode differentiation."""
 
@@ -99,7 +99,7 @@ class Node:
                 parent.grad += rule(node.grad)  # chain rule; += sums over all paths
 
 
-# %% docs/chapters/09-autograd.md:334
+# %% docs/chapters/09-autograd.md:335
 def _as_node(x, name):
     """x as a Node: a tensor becomes a leaf; anything else is an error naming the argument."""
     if isinstance(x, Node):
