@@ -110,8 +110,11 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
     def _notebook_files(self, file: File, run: ChapterRun, files: Files, config) -> None:
         """Write the chapter's executed notebook twice: a page rendered by mkdocs-jupyter, and a download."""
         notebook = dumps(chapter_notebook(Path(file.abs_src_path).read_text(encoding="utf-8"), run.outputs))
-        # Named after the source file, so `name.en.md` (which an i18n plugin may serve as `name.md`) gets its own.
+        # Cached under the source file's name, so `name.en.md` (which an i18n plugin serves as
+        # `name.md`) gets its own; shown under one name in every edition (`name.ipynb`), in the
+        # folder the plugin built the chapter's page into (en/...), beside the edition's pages.
         name = Path(file.abs_src_path).name[: -len(".md")] + ".ipynb"
+        public, edition = name.split(".", 1)[0] + ".ipynb", self._edition_folder(file)
         root = self.cache_dir / "files"
         for folder in ("notebooks", "downloads"):
             path = root / folder / name
@@ -121,13 +124,26 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
                 tmp.write_text(notebook, encoding="utf-8")
                 tmp.replace(path)
             new = File(f"{folder}/{name}", str(root), config.site_dir, config.use_directory_urls)
+            shown = File(f"{folder}/{public}", str(root), config.site_dir, config.use_directory_urls)
             if folder == "notebooks":
                 # Rendered as a page by mkdocs-jupyter, whose own on_files has already run.
                 from mkdocs_jupyter.plugin import NotebookFile
 
-                new = NotebookFile(new, use_directory_urls=config.use_directory_urls, site_dir=config.site_dir)
+                options = dict(use_directory_urls=config.use_directory_urls, site_dir=config.site_dir)
+                new, shown = NotebookFile(new, **options), NotebookFile(shown, **options)
+            new.dest_uri = edition + shown.dest_uri
+            new.abs_dest_path = os.path.normpath(os.path.join(config.site_dir, new.dest_uri))
+            new.url = new._get_url(config.use_directory_urls)
             files.append(new)
         run.notebook = name
+
+    @staticmethod
+    def _edition_folder(file: File) -> str:
+        """The folder a plugin such as i18n built this page's edition into ("en/" for
+        `chapters/x.en.md` built to `en/chapters/x/`): what precedes its source folder in its destination."""
+        source_dir = posixpath.dirname(file.src_uri)
+        at = f"/{file.dest_uri}".find(f"/{source_dir}/") if source_dir else -1
+        return file.dest_uri[:at] if at > 0 else ""
 
     def _notebook_links(self, markdown: str, page, run: ChapterRun) -> str:
         name = run.notebook

@@ -1,4 +1,6 @@
-"""MkDocs hook: one search index per language of a mkdocs-static-i18n site with the Material theme.
+"""MkDocs hook: what mkdocs-static-i18n (1.3) leaves undone for a site with the Material theme.
+
+1. One search index per language.
 
 mkdocs-static-i18n builds the languages one after the other into one site and merges the pages
 of all of them into the single index the theme loads, under one search configuration: a reader
@@ -10,9 +12,15 @@ at the site root), with locations relative to that folder. `overrides/main.html`
 search of each page at the index of its language (the theme reads `search/search_index.json`
 below its base URL).
 
+2. The default language's 404.html at the site root, which each language's build would
+otherwise overwrite, the last one winning.
+
+3. The language switcher on pages the i18n plugin does not know, because another plugin added
+them after it sorted the files (the executed notebooks): i18n points the switcher of each of its
+pages at that page's translations, and leaves the links of the page it handled last on these.
+They get the same path in the other language's folder instead.
+
 Without the i18n plugin this hook does nothing: the search plugin writes its index as usual.
-(It also keeps the default language's 404.html at the site root, which each language's build
-would otherwise overwrite.)
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from copy import deepcopy
 
 from mkdocs import utils
 from mkdocs.plugins import CombinedEvent, event_priority
@@ -102,8 +111,28 @@ def _write_language_indexes(config):
 on_post_build = CombinedEvent(_keep_language_index, _write_language_indexes)
 
 
-def on_page_context(context, page, config, nav):
+def _search_index_folder(context, page, config, nav):
     _, i18n = _plugins(config)
     if i18n is not None and _folder(i18n):
         context["search_index_folder"] = _folder(i18n)  # read by overrides/main.html
     return context
+
+
+@event_priority(-100)  # after i18n set the switcher of its own pages (priority 50)
+def _switcher_on_other_pages(context, page, config, nav):
+    _, i18n = _plugins(config)
+    if i18n is None or hasattr(page.file, "locale") or not i18n.extra_alternate:
+        return context
+    folder = _folder(i18n)
+    path = page.url[len(folder) :] if folder and page.url.startswith(folder) else page.url
+    alternates = deepcopy(i18n.extra_alternate)
+    # i18n sets the attribute (which the theme's `config.extra.alternate` reads before the key)
+    config.extra["alternate"] = config.extra.alternate = alternates
+    for alternate in alternates:
+        if alternate["lang"] in i18n.build_languages:
+            language_folder = "" if alternate["lang"] == i18n.default_language else f"{alternate['lang']}/"
+            alternate["link"] = language_folder + path
+    return context
+
+
+on_page_context = CombinedEvent(_search_index_folder, _switcher_on_other_pages)
