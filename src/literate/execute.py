@@ -57,6 +57,10 @@ class Worker:
 
     def __init__(self, cwd: Path):
         env = dict(os.environ, MPLBACKEND="Agg", PYTHONHASHSEED="0")
+        # One math thread unless told otherwise: the same floating-point summation order on any
+        # machine (reproducible outputs), and no thread contention with the rest of the build.
+        for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+            env.setdefault(name, "1")
         self.cwd = cwd
         self.process = subprocess.Popen(
             [sys.executable, "-m", "literate.worker"],
