@@ -111,10 +111,10 @@ def _write_language_indexes(config):
 on_post_build = CombinedEvent(_keep_language_index, _write_language_indexes)
 
 
-def _search_index_folder(context, page, config, nav):
+def _edition_folder(context, page, config, nav):
     _, i18n = _plugins(config)
     if i18n is not None and _folder(i18n):
-        context["search_index_folder"] = _folder(i18n)  # read by overrides/main.html
+        context["edition_folder"] = _folder(i18n)  # read by overrides/main.html
     return context
 
 
@@ -135,4 +135,4 @@ def _switcher_on_other_pages(context, page, config, nav):
     return context
 
 
-on_page_context = CombinedEvent(_search_index_folder, _switcher_on_other_pages)
+on_page_context = CombinedEvent(_edition_folder, _switcher_on_other_pages)

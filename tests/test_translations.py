@@ -175,6 +175,13 @@ def test_html_lang_and_language_switcher(built_site: Path):
 
 
 @pytest.mark.slow
+def test_each_home_page_is_titled_by_its_site_name(built_site: Path):
+    for folder in ("", *(f"{lang}/" for lang in LANGUAGES)):
+        title = re.search(r"<title>(.*?)</title>", (built_site / folder / "index.html").read_text(encoding="utf-8"))
+        assert title and " - " not in title.group(1), f"/{folder}: home page titled {title and title.group(1)!r}"
+
+
+@pytest.mark.slow
 def test_images_exist(built_site: Path):
     seen = 0
     for page in pages(built_site):
