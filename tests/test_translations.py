@@ -102,6 +102,16 @@ def test_translation_has_the_same_module(chapter: Path, translation: Path):
         )
 
 
+@pytest.mark.parametrize(
+    "page", sorted(p for p in DOCS.rglob("*.md") if "." not in p.stem and p.parent != PROJECT.chapters),
+    ids=lambda p: p.relative_to(DOCS).as_posix(),
+)
+def test_every_other_page_is_translated(page: Path):
+    for lang in LANGUAGES:
+        translation = page.with_name(f"{page.stem}.{lang}.md")
+        assert translation.is_file(), f"{rel(page)} has no translation: write {rel(translation)}"
+
+
 def test_every_translation_has_its_page():
     for lang in LANGUAGES:
         for translation in DOCS.rglob(f"*.{lang}.md"):
