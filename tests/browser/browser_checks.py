@@ -168,19 +168,21 @@ async () => {
 }
 """
 
-_AXE_JS = """
-async (blocking) => {
-  const result = await axe.run(document, { resultTypes: ["violations"] });
-  return result.violations
-    .filter((v) => blocking.includes(v.impact))
-    .map((v) => ({
-      id: v.id,
-      impact: v.impact,
-      help: v.help,
-      nodes: v.nodes.slice(0, 5).map((n) => n.target.join(" ")),
-    }));
+# Started without waiting (the next page loads meanwhile); its result is collected later.
+_AXE_START_JS = """
+(blocking) => {
+  window.__axeViolations = axe.run(document, { resultTypes: ["violations"] }).then((result) =>
+    result.violations
+      .filter((v) => blocking.includes(v.impact))
+      .map((v) => ({
+        id: v.id,
+        impact: v.impact,
+        help: v.help,
+        nodes: v.nodes.slice(0, 5).map((n) => n.target.join(" ")),
+      })));
 }
 """
+_AXE_RESULT_JS = "() => window.__axeViolations"
 
 _MERMAID_DONE_JS = """
 (expected) => [...document.querySelectorAll("div.mermaid")]
@@ -191,14 +193,23 @@ _MERMAID_DONE_JS = """
 _RAW_MATH = re.compile(r"\\[()\[\]]|\$\$|\$[^$\n]+\$")
 
 
-def inspect_page(
+def _console_text(message) -> str:
+    where = message.location.get("url", "") if message.location else ""
+    return f"{message.text} ({where})" if where else message.text
+
+
+def open_page(
     context, url: str, *, mermaid_sources: int = 0, mermaid_timeout: float = 20_000, run_axe: bool = True
-) -> PageReport:
-    """Open `url` in a new page of `context`, let it settle, and record what a reader gets."""
+):
+    """Load `url` in a new page of `context`, record what is on the screen, and start axe on it.
+
+    Returns (page, report); `finish_page` completes the report. Between the two, the page keeps
+    recording requests and console messages, and axe runs while the caller loads the next page.
+    """
     origin = re.match(r"^[a-z]+://[^/]+", url).group(0)
     report = PageReport(url=url, origin=origin, mermaid_sources=mermaid_sources)
     page = context.new_page()
-    page.on("console", lambda m: m.type == "error" and report.console_errors.append(m.text))
+    page.on("console", lambda m: m.type == "error" and report.console_errors.append(_console_text(m)))
     page.on("pageerror", lambda e: report.console_errors.append(f"uncaught: {e}"))
     page.on("request", lambda r: report.requests.append(r.url))
     page.on("requestfailed", lambda r: report.failed_requests.append(f"{r.url} ({r.failure})"))
@@ -207,7 +218,7 @@ def inspect_page(
         lambda r: r.status >= 400 and report.failed_requests.append(f"{r.url} (HTTP {r.status})"),
     )
     try:
-        page.goto(url, wait_until="networkidle", timeout=60_000)
+        page.goto(url, wait_until="load", timeout=60_000)
         if mermaid_sources:
             try:
                 page.wait_for_function(_MERMAID_DONE_JS, arg=mermaid_sources, timeout=mermaid_timeout)
@@ -228,10 +239,43 @@ def inspect_page(
         report.notebook_links = state["notebookLinks"]
         if run_axe:
             page.add_script_tag(path=str(AXE))
-            report.axe_violations = page.evaluate(_AXE_JS, list(AXE_BLOCKING))
+            page.evaluate(_AXE_START_JS, list(AXE_BLOCKING))
+    except Exception:
+        page.close()
+        raise
+    return page, report
+
+
+def finish_page(page, report: PageReport, *, run_axe: bool = True) -> PageReport:
+    """Collect the axe result, let late requests land, and close the page."""
+    try:
+        if run_axe:
+            report.axe_violations = page.evaluate(_AXE_RESULT_JS)
+        try:  # whatever the page still fetches after load (search index, sitemap) counts too
+            page.wait_for_load_state("networkidle", timeout=5_000)
+        except Exception:  # noqa: BLE001 - a page that keeps polling is not a failure here
+            pass
     finally:
         page.close()
     return report
+
+
+def inspect_page(context, url: str, **options) -> PageReport:
+    """Load one page and record what a reader gets."""
+    page, report = open_page(context, url, **options)
+    return finish_page(page, report, run_axe=options.get("run_axe", True))
+
+
+def inspect_pages(context, pages: list[tuple[str, dict]], *, overlap: int = 2) -> list[PageReport]:
+    """`inspect_page` over many pages, `overlap` at a time: axe on one page runs in its own
+    renderer process while the next page loads."""
+    reports, open_pages = [], []
+    for url, options in pages:
+        open_pages.append(open_page(context, url, **options))
+        if len(open_pages) >= overlap:
+            reports.append(finish_page(*open_pages.pop(0)))
+    reports += [finish_page(*pair) for pair in open_pages]
+    return reports
 
 
 # ---------------------------------------------------------------------------------------------

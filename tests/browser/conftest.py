@@ -3,6 +3,9 @@ and one visit of every built page whose record the page tests share.
 
 Without /usr/bin/chromium (or Playwright) the browser tests skip, with the reason printed at
 the end of the run; with CI=true a missing browser is an error, not a skip.
+
+BROWSER_TESTS_SITE=site (a folder `make site` built) tests that folder instead of the session's
+own strict build: quicker when working on the tests themselves.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from .browser_checks import (
     OPEN_SHADOW_ROOTS,
     count_mermaid_sources,
     discover_pages,
-    inspect_page,
+    inspect_pages,
     serve,
 )
 
@@ -57,9 +60,20 @@ def browser():
 
 
 @pytest.fixture(scope="session")
-def site_url(built_site: Path):
-    """The session's strict build, served over HTTP from a thread."""
-    with serve(built_site) as url:
+def site_dir(request) -> Path:
+    """The built site under test: the session's strict build (or $BROWSER_TESTS_SITE)."""
+    chosen = os.environ.get("BROWSER_TESTS_SITE")
+    if chosen:
+        path = Path(chosen).resolve()
+        assert (path / "index.html").is_file(), f"BROWSER_TESTS_SITE={chosen}: no index.html there"
+        return path
+    return request.getfixturevalue("built_site")
+
+
+@pytest.fixture(scope="session")
+def site_url(site_dir: Path):
+    """The built site, served over HTTP from a thread."""
+    with serve(site_dir) as url:
         yield url
 
 
@@ -80,19 +94,18 @@ def page(browser_context):
 
 
 @pytest.fixture(scope="session")
-def site_pages(built_site: Path) -> list[str]:
-    pages = discover_pages(built_site)
+def site_pages(site_dir: Path) -> list[str]:
+    pages = discover_pages(site_dir)
     assert "" in pages, f"no home page among the built pages: {pages}"
     return pages
 
 
 @pytest.fixture(scope="session")
-def page_reports(browser_context, site_url: str, built_site: Path, site_pages: list[str]):
+def page_reports(browser_context, site_url: str, site_dir: Path, site_pages: list[str]):
     """Every built page, loaded once; the page tests each check one aspect of these records."""
-    reports = []
-    for rel in site_pages:
-        html = (built_site / rel / "index.html").read_text(encoding="utf-8")
-        reports.append(
-            inspect_page(browser_context, site_url + rel, mermaid_sources=count_mermaid_sources(html))
-        )
-    return reports
+    pages = [
+        (site_url + rel,
+         {"mermaid_sources": count_mermaid_sources((site_dir / rel / "index.html").read_text("utf-8"))})
+        for rel in site_pages
+    ]
+    return inspect_pages(browser_context, pages)

@@ -47,9 +47,9 @@ def test_search_finds_a_chinese_word_in_the_middle_of_a_sentence(page, site_url)
     assert mid, f"{word!r} was never found in the middle of a sentence: {hits}"
 
 
-def test_search_finds_an_english_word(page, site_url, built_site):
+def test_search_finds_an_english_word(page, site_url, site_dir):
     english_sources = sorted((ROOT / "docs").rglob("*.en.md"))
-    if english_sources and (built_site / "en" / "index.html").is_file():
+    if english_sources and (site_dir / "en" / "index.html").is_file():
         url, word = site_url + "en/", "gradient"
     else:
         # TODO(issue 6): the English edition (docs/**/*.en.md, built under /en/) is not there
