@@ -177,6 +177,10 @@ def test_html_lang_and_language_switcher(built_site: Path):
         links = dict(re.findall(r'<a href="([^"]*)" hreflang="([^"]*)" class="md-select__link"', text))
         targets = {hreflang: urlsplit(urljoin(url, href)).path for href, hreflang in links.items()}
         assert set(targets) == {"zh", *LANGUAGES}, f"{name}: language switcher offers {sorted(targets)}"
+        # The theme fetches sitemap.xml below every <link rel="alternate" hreflang> of the head.
+        for href in re.findall(r'<link rel="alternate" href="([^"]*)" hreflang=', text):
+            sitemap = (page.parent / urlsplit(href).path / "sitemap.xml").resolve()
+            assert sitemap.is_file(), f"{name}: <link rel=alternate href={href!r}> makes browsers fetch a missing sitemap.xml"
         here = "/" + name.removesuffix("index.html")
         bare = here.removeprefix(f"/{lang}") if lang != "zh" else here
         for other, path in targets.items():
