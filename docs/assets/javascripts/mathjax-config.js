@@ -11,7 +11,9 @@ window.MathJax = {
     processEnvironments: true,
   },
   options: {
-    ignoreHtmlClass: ".*|",
+    // Skip every element with a class, except math spans and notebook Markdown cells; classless
+    // elements (paragraphs, list items) follow their parent.
+    ignoreHtmlClass: ".+",
     processHtmlClass: "arithmatex|jp-RenderedMarkdown",
   },
 };
