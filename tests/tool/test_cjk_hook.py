@@ -1,0 +1,18 @@
+"""The CJK line-joining hook: Chinese broken over lines renders without stray spaces; nothing else moves."""
+
+import importlib.util
+from pathlib import Path
+
+spec = importlib.util.spec_from_file_location("cjk", Path(__file__).resolve().parents[2] / "hooks/cjk.py")
+cjk = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(cjk)
+
+
+def test_joins_chinese_lines_only():
+    text = "第一行文字，\n第二行。\nEnglish here\n中文\n- 列表项，\n  接着写\n## 标题\n正文"
+    assert cjk.join_cjk_lines(text) == "第一行文字，第二行。\nEnglish here\n中文\n- 列表项，接着写\n## 标题\n正文"
+
+
+def test_code_blocks_are_untouched():
+    text = "说明：\n```python\n# 中文\n# 注释\n```\n````md\n```\n中文\n中文\n```\n````"
+    assert cjk.join_cjk_lines(text) == text
