@@ -194,10 +194,12 @@ def render(module: Module, package: str) -> str:
 
 def render_init(modules: dict[str, Module], package: str) -> str:
     names = []
+    sources = ", ".join(dict.fromkeys(c for m in modules.values() for c in m.chapters)) or "no chapter"
     lines = [
         f'"""{package}: the code of the book, tangled from its chapters."""\n',
-        f"{GENERATED} from the chapters' `#@save` statements.\n"
-        "# Do not edit: edit the chapters, then run `make tangle`.\n",
+        f"{GENERATED} from {sources}.\n"
+        "# Do not edit: edit the chapter that defines a name (its module's header says which),\n"
+        "# then run `make tangle`.\n",
     ]
     imports = []
     for module in modules.values():
