@@ -20,6 +20,9 @@ them after it sorted the files (the executed notebooks): i18n points the switche
 pages at that page's translations, and leaves the links of the page it handled last on these.
 They get the same path in the other language's folder instead.
 
+4. mkdocs-jupyter's `custom_mathjax_url`, a URL relative to a notebook page, written for the
+default language's pages: another language's pages are one folder deeper (en/notebooks/x/).
+
 Without the i18n plugin this hook does nothing: the search plugin writes its index as usual.
 """
 
@@ -36,6 +39,7 @@ from mkdocs.plugins import CombinedEvent, event_priority
 SETTINGS = ("lang", "separator", "pipeline")
 
 _explicit: dict | None = None  # the search settings as mkdocs.yml gives them (None: language default)
+_mathjax_url: str | None = None  # mkdocs-jupyter's custom_mathjax_url as mkdocs.yml gives it
 _indexes: dict[str, dict] = {}  # language folder ("" or "en/") -> its search index
 
 
@@ -66,7 +70,20 @@ def _keep_default_404(config):
         config.theme.static_templates.discard("404.html")
 
 
-on_config = CombinedEvent(_remember_explicit_settings, _keep_default_404)
+@event_priority(-110)  # after i18n switched the config to the language being built
+def _notebook_mathjax_url(config):
+    global _mathjax_url
+    _, i18n = _plugins(config)
+    jupyter = config.plugins.get("mkdocs-jupyter")
+    if i18n is None or jupyter is None:
+        return
+    if _mathjax_url is None:
+        _mathjax_url = jupyter.config["custom_mathjax_url"]
+    relative = _mathjax_url and not re.match(r"[a-z][a-z0-9+.-]*:|/", _mathjax_url)
+    jupyter.config["custom_mathjax_url"] = "../" * _folder(i18n).count("/") + _mathjax_url if relative else _mathjax_url
+
+
+on_config = CombinedEvent(_remember_explicit_settings, _keep_default_404, _notebook_mathjax_url)
 
 
 def _language_settings(config) -> dict:

@@ -196,16 +196,18 @@ def test_each_home_page_is_titled_by_its_site_name(built_site: Path):
 
 
 @pytest.mark.slow
-def test_images_exist(built_site: Path):
+def test_images_and_scripts_exist(built_site: Path):
+    """Every image and script a page of either edition loads is in the site (pages under en/ are deeper)."""
     seen = 0
     for page in pages(built_site):
-        for src in re.findall(r'<img[^>]*\ssrc="([^"]+)"', page.read_text(encoding="utf-8")):
+        for tag, src in re.findall(r'<(img|script)[^>]*\ssrc="([^"]+)"', page.read_text(encoding="utf-8")):
             src = html.unescape(src)
             if re.match(r"[a-z]+:", src):
                 continue
-            target = (page.parent / urlsplit(src).path).resolve()
-            assert target.is_file(), f"{page.relative_to(built_site)}: <img src={src!r}> does not exist"
-            seen += 1
+            path = urlsplit(src).path
+            target = (built_site / path.lstrip("/") if path.startswith("/") else page.parent / path).resolve()
+            assert target.is_file(), f"{page.relative_to(built_site)}: <{tag} src={src!r}> does not exist"
+            seen += tag == "img"
     assert seen, "no images at all in the built site"
 
 
