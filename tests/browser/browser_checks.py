@@ -130,10 +130,11 @@ async () => {
     return el.tagName.toLowerCase() + id + ": " + (el.textContent || "").trim().slice(0, 60);
   };
   // Visible text outside code, scripts and rendered math: raw TeX must not be left there.
+  // (Hidden text, such as the copy source of a notebook cell, is not read.)
   const skip = "pre, code, script, style, noscript, textarea, template, mjx-container, .md-search";
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT, {
-    acceptNode: (n) => n.parentElement && n.parentElement.closest(skip)
-      ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT,
+    acceptNode: (n) => !n.parentElement || n.parentElement.closest(skip) ||
+      !n.parentElement.checkVisibility() ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT,
   });
   const texts = [];
   while (walker.nextNode()) texts.push(walker.currentNode.nodeValue);
@@ -142,8 +143,15 @@ async () => {
   const diagrams = [...document.querySelectorAll("div.mermaid")]
     .map((d) => d.shadowRoot && d.shadowRoot.querySelector("svg"))
     .filter(Boolean);
+  // Code blocks: Material's (copy button inside the <pre>) and notebook pages' code cells
+  // (mkdocs-jupyter's <clipboard-copy> beside the <pre>). A notebook cell's output is shown
+  // as Jupyter shows it, without a button; the chapter page has one on each output.
   const blocks = [...document.querySelectorAll(".md-content pre")]
-    .filter((p) => !p.classList.contains("mermaid"));
+    .filter((p) => !p.classList.contains("mermaid") && !p.closest(".jp-OutputArea"));
+  const copyable = (p) =>
+    p.querySelector("button.md-code__button[data-md-type=copy]") ||
+    (p.closest(".jp-InputArea-editor") &&
+      p.closest(".jp-InputArea-editor").querySelector("clipboard-copy"));
   return {
     texts,
     brokenImages: [...document.images]
@@ -159,9 +167,7 @@ async () => {
       svg.getAttribute("aria-roledescription") === "error" ||
       /Syntax error in text/.test(svg.textContent)).length,
     codeBlocks: blocks.length,
-    codeBlocksWithoutCopy: blocks
-      .filter((p) => !p.querySelector("button.md-code__button[data-md-type=copy]"))
-      .map(describe),
+    codeBlocksWithoutCopy: blocks.filter((p) => !copyable(p)).map(describe),
     notebookLinks: [...document.querySelectorAll("a.literate-notebook")]
       .map((a) => a.href),
   };
