@@ -67,7 +67,8 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
 
     def _is_chapter(self, file: File) -> bool:
         path = Path(file.abs_src_path or "")
-        return file.is_documentation_page() and path.parent == self.project.chapters.resolve()
+        included = file.inclusion.is_included()  # not a page listed in `exclude_docs` or a draft
+        return included and file.is_documentation_page() and path.parent == self.project.chapters.resolve()
 
     # After the plugins that rebuild the file collection (an i18n plugin runs at -100 and keeps
     # only the current language's pages): chapters are then the pages of the edition being
