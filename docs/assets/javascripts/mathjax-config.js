@@ -14,7 +14,8 @@ window.MathJax = {
     // Skip every element with a class, except math spans and notebook Markdown cells; classless
     // elements (paragraphs, list items) follow their parent.
     ignoreHtmlClass: ".+",
-    processHtmlClass: "arithmatex|jp-RenderedMarkdown",
+    // Material wraps tables in div.md-typeset__table; notebook tables hold $…$ math.
+    processHtmlClass: "arithmatex|jp-RenderedMarkdown|md-typeset__table",
   },
 };
 
