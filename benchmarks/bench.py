@@ -74,7 +74,7 @@ class Book:
 def importers_of(project: Project, module: str) -> list[str]:
     return sorted(
         project.relative(p)
-        for p in project.chapters.glob("*.md")
+        for p in project.chapter_files()
         if any(m.stem == module for m in package_modules(parse_file(p).python_blocks, project.package, project.package_dir))
     )
 

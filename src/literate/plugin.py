@@ -185,6 +185,9 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
         used.update(folder.glob("*.json"))
 
     def on_page_markdown(self, markdown, *, page, config, files):
+        if posixpath.basename(posixpath.dirname(page.file.src_uri)) == "notebooks":
+            # An exported notebook repeats its chapter: search should lead to the chapter.
+            page.meta["search"] = {"exclude": True}
         run = self.runs.get(page.file.src_uri)
         if run is None:
             return markdown
