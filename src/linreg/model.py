@@ -11,6 +11,8 @@ __all__ = ["linreg"]
 # %% docs/chapters/04-model.md:47
 def linreg(X, w, b):
     """The linear regression model: X @ w + b, with b broadcast over the rows."""
+    if not isinstance(X, torch.Tensor) or not isinstance(w, torch.Tensor):
+        raise TypeError(f"X and w must be tensors, got {type(X).__name__} and {type(w).__name__}")
     if X.dim() != 2:
         raise ValueError(f"X must be a 2-D tensor (batch_size, num_inputs), got shape {tuple(X.shape)}")
     if X.shape[1] != w.shape[0]:
