@@ -16,12 +16,12 @@ import select
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import worker as worker_module
+from .atomic import write_atomic
 from .blocks import Block, parse_file
 from .deps import package_modules
 from .project import Project
@@ -206,12 +206,8 @@ class Executor:
         return ChapterRun(rel, key, outputs, executed=True, seconds=seconds)
 
     def _store(self, cache_file: Path, content: dict) -> None:
-        """Write atomically: a concurrent build sees the old file or the new one, never half of it."""
-        self.cache_dir.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.cache_dir, suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(content, handle, ensure_ascii=False)
-        os.replace(tmp, cache_file)
+        """Atomically: a concurrent build sees the old file or the new one, never half of it."""
+        write_atomic(cache_file, json.dumps(content, ensure_ascii=False))
 
     def close(self) -> None:
         if self._worker is not None:

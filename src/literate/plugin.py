@@ -15,6 +15,7 @@ from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files
 
 from . import tangle
+from .atomic import write_atomic
 from .execute import DEFAULT_TIMEOUT, ChapterRun, ExecutionError, Executor, evict_unused
 from .notebook import chapter_notebook, dumps
 from .project import Project
@@ -120,10 +121,7 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
         for folder in ("notebooks", "downloads"):
             path = root / folder / name
             if not path.exists() or path.read_text(encoding="utf-8") != notebook:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                tmp = path.with_suffix(".tmp")
-                tmp.write_text(notebook, encoding="utf-8")
-                tmp.replace(path)
+                write_atomic(path, notebook)
             new = File(f"{folder}/{name}", str(root), config.site_dir, config.use_directory_urls)
             shown = File(f"{folder}/{public}", str(root), config.site_dir, config.use_directory_urls)
             if folder == "notebooks":

@@ -17,6 +17,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .atomic import write_atomic
 from .blocks import Chapter, parse_file
 from .project import Project
 
@@ -236,9 +237,7 @@ def write(project: Project) -> list[Path]:
     project.package_dir.mkdir(parents=True, exist_ok=True)
     for path, text in files.items():
         if not path.exists() or path.read_text(encoding="utf-8") != text:
-            tmp = path.with_suffix(".py.tmp")
-            tmp.write_text(text, encoding="utf-8")
-            tmp.replace(path)
+            write_atomic(path, text)
             changed.append(path)
     for path in _generated_now(project):
         if path not in files:
