@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Mapping
 
 import yaml
 from markdown_it import MarkdownIt
@@ -35,13 +37,23 @@ class Block:
         return self.line - 1
 
 
+class ChapterError(ValueError):
+    """A chapter file cannot be read; the message starts with `file:line`."""
+
+
 @dataclass(frozen=True)
 class Chapter:
-    """A Markdown file: its front matter and its code blocks."""
+    """A Markdown file, parsed once: its text, front matter and code blocks.
+
+    Tangling, execution, weaving and notebook export all take this one object.
+    """
 
     path: Path
-    meta: dict = field(default_factory=dict)
+    name: str  # how messages name the file, e.g. "docs/chapters/01-data.md"
+    text: str
+    meta: Mapping[str, Any] = field(default_factory=dict)
     blocks: tuple[Block, ...] = ()
+    body_line: int = 1  # 1-based line where the text after the front matter starts
 
     @property
     def python_blocks(self) -> tuple[Block, ...]:
@@ -64,15 +76,24 @@ def parse_info(info: str) -> tuple[str, frozenset[str]]:
     return (words[0] if words else ""), frozenset(words[1:])
 
 
-def parse_markdown(text: str, path: Path | str = "<string>") -> Chapter:
+def parse_markdown(text: str, path: Path | str = "<string>", name: str | None = None) -> Chapter:
     """Parse Markdown text; line numbers count from the top of `text`."""
+    name = name or str(path)
     meta: dict = {}
+    body_line = 1
     match = FRONT_MATTER.match(text)
     if match:
-        loaded = yaml.safe_load(match.group(1))
+        try:
+            loaded = yaml.safe_load(match.group(1))
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            line = 2 + mark.line if mark else 1  # the YAML starts on the file's second line
+            problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+            raise ChapterError(f"{name}:{line}: the front matter is not valid YAML: {problem}") from None
         if loaded is not None and not isinstance(loaded, dict):
-            raise ValueError(f"{path}:1: front matter must be a YAML mapping")
+            raise ChapterError(f"{name}:1: the front matter must be a YAML mapping (key: value lines)")
         meta = loaded or {}
+        body_line = match.group(0).count("\n") + 1
     blocks = []
     for token in _parser.parse(text):
         # Only top-level fences: a fence nested in a list or quote is an example, not code to run.
@@ -81,8 +102,18 @@ def parse_markdown(text: str, path: Path | str = "<string>") -> Chapter:
         lang, options = parse_info(token.info)
         start, end = token.map  # 0-based, end exclusive: [opening fence, line after closing fence)
         blocks.append(Block(lang, options, token.content, line=start + 2, end_line=end))
-    return Chapter(Path(path), meta, tuple(blocks))
+    return Chapter(Path(path), name, text, MappingProxyType(meta), tuple(blocks), body_line)
 
 
-def parse_file(path: Path) -> Chapter:
-    return parse_markdown(Path(path).read_text(encoding="utf-8"), path)
+def parse_file(path: Path, name: str | None = None) -> Chapter:
+    """Read and parse a chapter; a file that is not UTF-8 is an error naming its line."""
+    data = Path(path).read_bytes()
+    name = name or str(path)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ChapterError(
+            f"{name}:{line}: not UTF-8 text (byte {data[exc.start]:#04x}); save the file as UTF-8"
+        ) from None
+    return parse_markdown(text, path, name)

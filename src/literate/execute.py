@@ -13,6 +13,7 @@ import json
 import os
 import re
 import select
+import shutil
 import signal
 import subprocess
 import sys
@@ -20,10 +21,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import outputs as outputs_module
 from . import worker as worker_module
 from .atomic import write_atomic
-from .blocks import Block, parse_file
+from .blocks import Block, Chapter
 from .deps import package_modules
+from .outputs import BlockReply, BlockRequest, ChapterRequest, Error, Output, from_json, to_json
 from .project import Project
 
 DEFAULT_TIMEOUT = 600.0  # seconds per chapter
@@ -34,20 +37,19 @@ class ExecutionError(Exception):
     """A block failed or timed out; the message starts with `chapter.md:line`."""
 
 
-@dataclass
+@dataclass(frozen=True)
 class ChapterRun:
-    path: str  # chapter path relative to the project root
+    chapter: Chapter
     key: str
-    outputs: list[list[dict]]  # one list of Jupyter-style outputs per Python block
+    outputs: tuple[tuple[Output, ...], ...]  # one tuple per Python block
     executed: bool  # False when the outputs came from the cache
     seconds: float = 0.0
-    notebook: str | None = None  # file name of the exported notebook, once written
 
 
 def _fingerprint() -> bytes:
     """This executor's own source: a change to how outputs are made invalidates the cache."""
     digest = hashlib.sha256(sys.version.encode())
-    for path in (Path(worker_module.__file__), Path(__file__)):
+    for path in (Path(worker_module.__file__), Path(outputs_module.__file__), Path(__file__)):
         digest.update(path.read_bytes())
     return digest.digest()
 
@@ -72,8 +74,8 @@ class Worker:
         )
         self._buffer = b""
 
-    def _read_message(self, deadline: float) -> dict | None:
-        """The next JSON line, or None when the deadline passes first. EOF raises EOFError."""
+    def _read_reply(self, deadline: float) -> BlockReply | None:
+        """The next reply, or None when the deadline passes first. EOF raises EOFError."""
         fd = self.process.stdout.fileno()
         while b"\n" not in self._buffer:
             remaining = deadline - time.monotonic()
@@ -84,41 +86,36 @@ class Worker:
                 raise EOFError
             self._buffer += chunk
         line, self._buffer = self._buffer.split(b"\n", 1)
-        return json.loads(line)
+        return BlockReply.from_json(json.loads(line))
 
-    def run(self, rel_path: str, blocks: tuple[Block, ...], timeout: float) -> list[list[dict]]:
-        request = {
-            "path": rel_path,
-            "cwd": str(self.cwd),
-            "blocks": [{"code": b.code, "line": b.line} for b in blocks],
-        }
-        self.process.stdin.write((json.dumps(request) + "\n").encode())
+    def run(self, name: str, blocks: tuple[Block, ...], timeout: float) -> tuple[tuple[Output, ...], ...]:
+        request = ChapterRequest(name, str(self.cwd), tuple(BlockRequest(b.code, b.line) for b in blocks))
+        self.process.stdin.write((json.dumps(request.to_json()) + "\n").encode())
         self.process.stdin.flush()
         deadline = time.monotonic() + timeout
-        results: list[list[dict]] = []
+        results: list[tuple[Output, ...]] = []
         while True:
             index = len(results)
             try:
-                message = self._read_message(deadline)
+                reply = self._read_reply(deadline)
             except EOFError:
                 self.kill()
                 raise ExecutionError(
-                    f"{rel_path}:{blocks[index].line}: the worker process died while running this block "
+                    f"{name}:{blocks[index].line}: the worker process died while running this block "
                     f"(exit code {self.process.returncode})"
                 ) from None
-            if message is None:
+            if reply is None:
                 self.kill()
                 block = blocks[index]
                 raise ExecutionError(
-                    f"{rel_path}:{block.line}: timed out: the chapter ran longer than {timeout:g} s; "
+                    f"{name}:{block.line}: timed out: the chapter ran longer than {timeout:g} s; "
                     f"this block (lines {block.line}-{block.end_line - 1}) was still running and was stopped"
                 )
-            if message.get("done"):
-                return results
-            outputs = message["outputs"]
-            results.append(outputs)
-            if outputs and outputs[-1]["output_type"] == "error":
-                raise ExecutionError(describe_error(rel_path, blocks[index], outputs[-1]))
+            if reply.done:
+                return tuple(results)
+            results.append(reply.outputs)
+            if reply.outputs and isinstance(reply.outputs[-1], Error):
+                raise ExecutionError(describe_error(name, blocks[index], reply.outputs[-1]))
 
     def kill(self) -> None:
         if self.process.poll() is None:
@@ -142,12 +139,11 @@ class Worker:
         return self.process.poll() is None
 
 
-def describe_error(rel_path: str, block: Block, error: dict) -> str:
+def describe_error(name: str, block: Block, error: Error) -> str:
     """`file:line: Type: message`, then the chapter lines the exception passed through."""
-    frames = error.get("frames") or []
-    line = frames[-1]["line"] if frames else block.line
-    head = f"{rel_path}:{line}: {error['ename']}: {error['evalue']}"
-    trail = "".join(f"\n  {rel_path}:{f['line']}: {f['text']}" for f in frames)
+    line = error.frames[-1].line if error.frames else block.line
+    head = f"{name}:{line}: {error.ename}: {error.evalue}"
+    trail = "".join(f"\n  {name}:{f.line}: {f.text}" for f in error.frames)
     return head + (f"\n  in the block starting at line {block.line}:" + trail if trail else "")
 
 
@@ -178,32 +174,37 @@ class Executor:
             digest.update(module.name.encode() + b"\0" + source)
         return digest.hexdigest()
 
-    def run(self, path: Path) -> ChapterRun:
-        rel = self.project.relative(path)
-        blocks = parse_file(path).python_blocks
+    def run(self, chapter: Chapter) -> ChapterRun:
+        blocks = chapter.python_blocks
         key = self.key(blocks)
         cache_file = self.cache_dir / f"{key}.json"
-        if cache_file.exists():
-            try:
-                outputs = json.loads(cache_file.read_text(encoding="utf-8"))["outputs"]
-            except (OSError, ValueError, KeyError):
-                outputs = None  # unreadable: execute again and overwrite
-            if outputs is not None and len(outputs) == len(blocks):
-                os.utime(cache_file)  # last use, for evict_unused()
-                self.cached.append(rel)
-                return ChapterRun(rel, key, outputs, executed=False)
+        outputs = self._load(cache_file, len(blocks))
+        if outputs is not None:
+            os.utime(cache_file)  # last use, for evict_unused()
+            self.cached.append(chapter.name)
+            return ChapterRun(chapter, key, outputs, executed=False)
         start = time.monotonic()
         if self._worker is None or not self._worker.alive:
             self._worker = Worker(self.project.root)
         try:
-            outputs = self._worker.run(rel, blocks, self.timeout)
+            outputs = self._worker.run(chapter.name, blocks, self.timeout)
         except ExecutionError:
             self.close()  # the worker's state after a failure is not to be trusted
             raise
         seconds = time.monotonic() - start
-        self._store(cache_file, {"path": rel, "outputs": outputs})
-        self.executed.append(rel)
-        return ChapterRun(rel, key, outputs, executed=True, seconds=seconds)
+        self._store(cache_file, {"path": chapter.name, "outputs": [[to_json(o) for o in b] for b in outputs]})
+        self.executed.append(chapter.name)
+        return ChapterRun(chapter, key, outputs, executed=True, seconds=seconds)
+
+    @staticmethod
+    def _load(cache_file: Path, block_count: int) -> tuple[tuple[Output, ...], ...] | None:
+        """The cached outputs, or None when there are none (or they cannot be read: then execute again)."""
+        try:
+            stored = json.loads(cache_file.read_text(encoding="utf-8"))["outputs"]
+            outputs = tuple(tuple(from_json(o) for o in block) for block in stored)
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        return outputs if len(outputs) == block_count else None
 
     def _store(self, cache_file: Path, content: dict) -> None:
         """Atomically: a concurrent build sees the old file or the new one, never half of it."""
@@ -216,11 +217,12 @@ class Executor:
 
 
 def evict_unused(folder: Path, days: float = 30) -> int:
-    """Delete cache entries (`*.json`) not used for `days`; returns how many went."""
+    """Delete cache entries (`*.json` files, and the folders under `files/`) not used for `days`;
+    returns how many went."""
     cutoff = time.time() - days * 86400
     gone = 0
-    for entry in Path(folder).glob("*.json"):
+    for entry in [*Path(folder).glob("*.json"), *Path(folder).glob("files/*")]:
         if entry.stat().st_mtime < cutoff:
-            entry.unlink(missing_ok=True)
+            shutil.rmtree(entry) if entry.is_dir() else entry.unlink(missing_ok=True)
             gone += 1
     return gone

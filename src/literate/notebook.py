@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from .blocks import FRONT_MATTER, parse_markdown
+from .blocks import Chapter
+from .outputs import Error, Figure, Output, Result, Stream
 
 
 def _markdown_cell(text: str) -> dict | None:
@@ -12,16 +13,12 @@ def _markdown_cell(text: str) -> dict | None:
     return {"cell_type": "markdown", "metadata": {}, "source": text} if text.strip() else None
 
 
-def chapter_notebook(markdown: str, outputs: list[list[dict]]) -> dict:
+def chapter_notebook(chapter: Chapter, outputs: tuple[tuple[Output, ...], ...]) -> dict:
     """Prose between blocks becomes markdown cells; each Python block a code cell with its outputs."""
-    markdown = FRONT_MATTER.sub("", markdown, count=1)
-    lines = markdown.split("\n")
-    blocks = parse_markdown(markdown).python_blocks
-    if len(blocks) != len(outputs):
-        raise ValueError(f"{len(blocks)} Python blocks but {len(outputs)} executed")
-    cells, position = [], 0
-    for count, (block, block_outputs) in enumerate(zip(blocks, outputs), start=1):
-        prose = _markdown_cell("\n".join(lines[position : block.fence_line - 1]))
+    lines = chapter.text.split("\n")
+    cells, position = [], chapter.body_line - 1  # 0-based line after the front matter
+    for count, (block, block_outputs) in enumerate(zip(chapter.python_blocks, outputs, strict=True), start=1):
+        prose = _markdown_cell("\n".join(lines[position : block.line - 2]))  # up to the opening fence
         if prose:
             cells.append(prose)
         cells.append(
@@ -50,16 +47,21 @@ def chapter_notebook(markdown: str, outputs: list[list[dict]]) -> dict:
     }
 
 
-def _notebook_output(output: dict, count: int) -> dict:
-    """Our outputs already have Jupyter's shape; keep only the fields nbformat allows."""
-    kind = output["output_type"]
-    if kind == "stream":
-        return {"output_type": "stream", "name": output["name"], "text": output["text"]}
-    if kind == "execute_result":
-        return {"output_type": kind, "execution_count": count, "data": output["data"], "metadata": {}}
-    if kind == "display_data":
-        return {"output_type": kind, "data": output["data"], "metadata": {}}
-    return {"output_type": "error", "ename": output["ename"], "evalue": output["evalue"], "traceback": []}
+def _notebook_output(output: Output, count: int) -> dict:
+    """An output in the shape nbformat defines."""
+    if isinstance(output, Stream):
+        return {"output_type": "stream", "name": output.name, "text": output.text}
+    if isinstance(output, Result):
+        return {
+            "output_type": "execute_result",
+            "execution_count": count,
+            "data": {"text/plain": output.text},
+            "metadata": {},
+        }
+    if isinstance(output, Figure):
+        return {"output_type": "display_data", "data": {"image/svg+xml": output.svg}, "metadata": {}}
+    assert isinstance(output, Error)
+    return {"output_type": "error", "ename": output.ename, "evalue": output.evalue, "traceback": []}
 
 
 def dumps(notebook: dict) -> str:

@@ -1,10 +1,14 @@
-"""The MkDocs plugin: execute the chapters and put their outputs and figures into the pages."""
+"""The MkDocs plugin: the one module of the tool that knows MkDocs.
+
+It tangles before a build, executes the chapter pages of the edition being built, hands
+figures and notebooks to MkDocs as files (`File.generated`), and weaves the outputs into
+each chapter's Markdown. Everything else in `literate` works without MkDocs.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import posixpath
 from pathlib import Path
 
@@ -16,80 +20,93 @@ from mkdocs.structure.files import File, Files
 
 from . import tangle
 from .atomic import write_atomic
+from .blocks import Chapter, ChapterError
 from .execute import DEFAULT_TIMEOUT, ChapterRun, ExecutionError, Executor, evict_unused
 from .notebook import chapter_notebook, dumps
+from .outputs import Figure
 from .project import Project
-from .weave import weave
+from .weave import WeaveError, weave
 
 log = logging.getLogger("mkdocs.plugins.literate")
 
 
+class NotebookLinks(base.Config):
+    """The link line put under each chapter's title; the book's own words, in its language."""
+
+    download = opt.Type(str, default="Download this chapter as a Jupyter notebook")
+    view = opt.Type(str, default="view it online")
+
+
 class LiterateConfig(base.Config):
-    execute = opt.Type(bool, default=True)  # env LITERATE_EXECUTE=0 turns it off
-    timeout = opt.Type((int, float), default=DEFAULT_TIMEOUT)  # seconds per chapter; env LITERATE_TIMEOUT
-    cache_dir = opt.Type(str, default=".cache/literate")
+    execute = opt.Type(bool, default=True)
+    timeout = opt.Type((int, float), default=DEFAULT_TIMEOUT)  # seconds per chapter
+    cache_dir = opt.Type(str, default=".cache/literate")  # relative to the project root
+    # This edition's chapter pages, relative to docs_dir. Default: the project's chapters folder.
+    chapters = opt.Optional(opt.Type(str))
     figures_dir = opt.Type(str, default="assets/figures")
     notebooks = opt.Type(bool, default=True)  # export each chapter as an executed .ipynb
-    # Link text above each chapter, by the page's language suffix (`name.en.md` -> "en").
-    notebook_text = opt.Type(
-        dict,
-        default={
-            "default": "下载本章的 Jupyter 笔记本（含运行结果）",
-            "en": "Download this chapter as a Jupyter notebook (with its outputs)",
-        },
-    )
-    notebook_view_text = opt.Type(dict, default={"default": "在线查看", "en": "view it online"})
+    notebook_links = opt.SubConfig(NotebookLinks)
 
 
 class LiteratePlugin(BasePlugin[LiterateConfig]):
     def __init__(self):
         self.command = "build"
-        self.runs: dict[str, ChapterRun] = {}
+        self.runs: dict[str, ChapterRun] = {}  # page src_uri -> its execution
+        self.chapters: dict[Path, Chapter] = {}  # parsed once per build
 
     def on_startup(self, *, command, dirty):
         self.command = command
 
     def on_config(self, config):
         self.project = Project.load(Path(config.config_file_path).parent)
-        self.execute = os.environ.get("LITERATE_EXECUTE", "1" if self.config.execute else "0") != "0"
-        self.timeout = float(os.environ.get("LITERATE_TIMEOUT", self.config.timeout))
-        self.cache_dir = self.project.root / os.environ.get("LITERATE_CACHE_DIR", self.config.cache_dir)
+        self.cache_dir = self.project.root / self.config.cache_dir
+        docs_dir = Path(config.docs_dir).resolve()
+        self.chapters_dir = (docs_dir / self.config.chapters) if self.config.chapters else self.project.chapters
         return config
 
     def on_pre_build(self, *, config):
         try:
+            self.chapters = {c.path: c for c in self.project.source_chapters()}
+            sources = list(self.chapters.values())
             if self.command == "serve":  # an author editing a chapter sees the package follow
-                for path in tangle.write(self.project):
+                for path in tangle.write(self.project, sources):
                     log.info("literate: tangled %s", self.project.relative(path))
-            elif diff := tangle.check(self.project):
+            elif diff := tangle.check(self.project, sources):
                 raise PluginError(f"the package is out of step with the chapters:\n{diff}")
-        except tangle.TangleError as exc:
+        except (tangle.TangleError, ChapterError) as exc:
             raise PluginError(str(exc)) from None
 
-    def _is_chapter(self, file: File) -> bool:
-        path = Path(file.abs_src_path or "")
-        included = file.inclusion.is_included()  # not a page listed in `exclude_docs` or a draft
-        return included and file.is_documentation_page() and path.parent == self.project.chapters.resolve()
+    def _chapter(self, file: File) -> Chapter | None:
+        """The parsed chapter behind a page of this edition's chapters folder, else None."""
+        if not (file.is_documentation_page() and file.inclusion.is_included() and file.abs_src_path):
+            return None
+        path = Path(file.abs_src_path).resolve()
+        if path.parent != self.chapters_dir.resolve():
+            return None
+        if path not in self.chapters:
+            self.chapters[path] = self.project.parse(path)
+        return self.chapters[path]
 
-    # After the plugins that rebuild the file collection (an i18n plugin runs at -100 and keeps
-    # only the current language's pages): chapters are then the pages of the edition being
-    # built, and the figure files added here are not dropped or mistaken for sources.
-    @event_priority(-110)
+    # Before mkdocs-jupyter's on_files (priority 0), so the notebooks added here are rendered as pages.
+    @event_priority(50)
     def on_files(self, files: Files, *, config):
         self.runs = {}
-        if not self.execute:
+        if not self.config.execute:
             return files
-        executor = Executor(self.project, self.cache_dir, self.timeout)
+        executor = Executor(self.project, self.cache_dir, self.config.timeout)
         try:
-            for file in [f for f in files if self._is_chapter(f)]:
-                run = executor.run(Path(file.abs_src_path))
+            for file in list(files):
+                chapter = self._chapter(file)
+                if chapter is None:
+                    continue
+                run = executor.run(chapter)
                 self.runs[file.src_uri] = run
                 if run.executed:
-                    log.info("literate: executed %s in %.1f s", run.path, run.seconds)
-                run.outputs = [[self._figure_file(o, files, config) for o in block] for block in run.outputs]
+                    log.info("literate: executed %s in %.1f s", chapter.name, run.seconds)
+                self._add_figures(run, files, config)
                 if self.config.notebooks:
-                    self._notebook_files(file, run, files, config)
-        except ExecutionError as exc:
+                    self._add_notebooks(file, run, files, config)
+        except (ExecutionError, ChapterError) as exc:
             raise PluginError(str(exc)) from None
         finally:
             executor.close()
@@ -98,90 +115,51 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
         )
         return files
 
-    def _figure_file(self, output: dict, files: Files, config) -> dict:
-        """Replace an inline SVG by a site file named after its content, so it is served, cached and shared."""
-        svg = output.get("data", {}).get("image/svg+xml")
-        if svg is None:
-            return output
-        digest = hashlib.sha256(svg.encode()).hexdigest()[:16]
-        uri = f"{self.config.figures_dir}/{digest}.svg"
-        if files.get_file_from_path(uri) is None:
-            files.append(File.generated(config, uri, content=svg))
-        return {**output, "src_uri": uri}
+    def _figure_uri(self, figure: Figure) -> str:
+        return f"{self.config.figures_dir}/{figure.digest}.svg"
 
-    def _notebook_files(self, file: File, run: ChapterRun, files: Files, config) -> None:
-        """Write the chapter's executed notebook twice: a page rendered by mkdocs-jupyter, and a download."""
-        notebook = dumps(chapter_notebook(Path(file.abs_src_path).read_text(encoding="utf-8"), run.outputs))
-        # Cached under the source file's name, so `name.en.md` (which an i18n plugin serves as
-        # `name.md`) gets its own; shown under one name in every edition (`name.ipynb`), in the
-        # folder the plugin built the chapter's page into (en/...), beside the edition's pages.
-        name = Path(file.abs_src_path).name[: -len(".md")] + ".ipynb"
-        public, edition = name.split(".", 1)[0] + ".ipynb", self._edition_folder(file)
-        root = self.cache_dir / "files"
-        for folder in ("notebooks", "downloads"):
-            path = root / folder / name
-            if not path.exists() or path.read_text(encoding="utf-8") != notebook:
+    def _add_figures(self, run: ChapterRun, files: Files, config) -> None:
+        """Each figure becomes a site file named by its content, so it is served, cached and shared."""
+        for block in run.outputs:
+            for output in block:
+                if isinstance(output, Figure) and files.get_file_from_path(self._figure_uri(output)) is None:
+                    files.append(File.generated(config, self._figure_uri(output), content=output.svg))
+
+    def _add_notebooks(self, file: File, run: ChapterRun, files: Files, config) -> None:
+        """The chapter's executed notebook, twice: a page (rendered by mkdocs-jupyter) and a download.
+
+        Both are real files in a folder named by the notebook's content, which mkdocs-jupyter
+        (it reads notebooks from disk) renders like any notebook of the docs.
+        """
+        notebook = dumps(chapter_notebook(run.chapter, run.outputs))
+        name = posixpath.basename(file.src_uri)[: -len(".md")] + ".ipynb"
+        folder = self.cache_dir / "files" / hashlib.sha256(notebook.encode()).hexdigest()[:16]
+        for uri in (f"notebooks/{name}", f"downloads/{name}"):
+            path = folder / uri
+            if not path.exists():  # named by content: an existing file holds this very notebook
                 write_atomic(path, notebook)
-            new = File(f"{folder}/{name}", str(root), config.site_dir, config.use_directory_urls)
-            shown = File(f"{folder}/{public}", str(root), config.site_dir, config.use_directory_urls)
-            if folder == "notebooks":
-                # Rendered as a page by mkdocs-jupyter, whose own on_files has already run.
-                from mkdocs_jupyter.plugin import NotebookFile
+            files.append(File.generated(config, uri, abs_src_path=str(path)))
+        folder.touch()  # last use, for evict_unused()
 
-                options = dict(use_directory_urls=config.use_directory_urls, site_dir=config.site_dir)
-                new, shown = NotebookFile(new, **options), NotebookFile(shown, **options)
-            new.dest_uri = edition + shown.dest_uri
-            new.abs_dest_path = os.path.normpath(os.path.join(config.site_dir, new.dest_uri))
-            new.url = new._get_url(config.use_directory_urls)
-            files.append(new)
-        run.notebook = name
-
-    @staticmethod
-    def _edition_folder(file: File) -> str:
-        """The folder a plugin such as i18n built this page's edition into ("en/" for
-        `chapters/x.en.md` built to `en/chapters/x/`): what precedes its source folder in its destination."""
-        source_dir = posixpath.dirname(file.src_uri)
-        at = f"/{file.dest_uri}".find(f"/{source_dir}/") if source_dir else -1
-        return file.dest_uri[:at] if at > 0 else ""
-
-    def _notebook_links(self, markdown: str, page, run: ChapterRun) -> str:
-        name = run.notebook
-        if name is None:
-            return markdown
-        stem = Path(page.file.abs_src_path).name[: -len(".md")]
-        language = stem.split(".", 1)[1] if "." in stem else "default"
-        texts = self.config.notebook_text, self.config.notebook_view_text
-        download, view = (t.get(language, t.get("default", "")) for t in texts)
+    def _notebook_links(self, markdown: str, page) -> str:
+        name = posixpath.basename(page.file.src_uri)[: -len(".md")] + ".ipynb"
         page_dir = posixpath.dirname(page.file.src_uri) or "."
+        texts = self.config.notebook_links
         links = (
-            f"[{download}]({posixpath.relpath('downloads/' + name, page_dir)})"
+            f"[{texts.download}]({posixpath.relpath('downloads/' + name, page_dir)})"
             "{ .literate-notebook download }"
-            f" · [{view}]({posixpath.relpath('notebooks/' + name, page_dir)})"
+            f" · [{texts.view}]({posixpath.relpath('notebooks/' + name, page_dir)})"
         )
         lines = markdown.split("\n")
         at = next((i + 1 for i, line in enumerate(lines) if line.startswith("# ")), 0)
         lines[at:at] = ["", links, ""]
         return "\n".join(lines)
 
-    # Before mkdocs-jupyter's own on_post_build, which deletes every rendered-notebook cache entry
-    # the current build did not use. With two editions built one after the other, each would
-    # delete the other's entries and every notebook would be rendered anew on every build
-    # (about 0.7 s each). Its entries are keyed by the notebook's bytes, so keeping them is
-    # safe; entries unused for 30 days are evicted here instead, like the execution cache.
-    @event_priority(10)
     def on_post_build(self, *, config):
         evict_unused(self.cache_dir)
-        jupyter = config.plugins.get("mkdocs-jupyter")
-        used = getattr(jupyter, "_used_cache_paths", None)
-        if jupyter is None or used is None or not jupyter.config.get("cache"):
-            return
-        for entry in used:  # what this build used counts as fresh
-            if Path(entry).exists():
-                os.utime(entry)
-        folder = Path(jupyter.config["cache_dir"])
-        evict_unused(folder)
-        used.update(folder.glob("*.json"))
 
+    # First of the page-Markdown steps: the outputs go in where the chapter's blocks are.
+    @event_priority(100)
     def on_page_markdown(self, markdown, *, page, config, files):
         if posixpath.basename(posixpath.dirname(page.file.src_uri)) == "notebooks":
             # An exported notebook repeats its chapter: search should lead to the chapter.
@@ -189,13 +167,9 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
         run = self.runs.get(page.file.src_uri)
         if run is None:
             return markdown
-        markdown = self._notebook_links(markdown, page, run)
-        page_dir = posixpath.dirname(page.file.src_uri)
-
-        def image_link(output: dict) -> str:
-            return posixpath.relpath(output["src_uri"], page_dir or ".")
-
+        page_dir = posixpath.dirname(page.file.src_uri) or "."
         try:
-            return weave(markdown, run.outputs, image_link, run.path)
-        except ValueError as exc:
+            markdown = weave(run.chapter, markdown, run.outputs, lambda f: posixpath.relpath(self._figure_uri(f), page_dir))
+        except WeaveError as exc:
             raise PluginError(str(exc)) from None
+        return self._notebook_links(markdown, page) if self.config.notebooks else markdown

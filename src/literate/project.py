@@ -7,6 +7,8 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from .blocks import Chapter, parse_file
+
 
 @dataclass(frozen=True)
 class Project:
@@ -44,6 +46,14 @@ class Project:
             return Path(path).resolve().relative_to(self.root).as_posix()
         except ValueError:
             return Path(path).as_posix()
+
+    def parse(self, path: Path) -> Chapter:
+        """Parse one chapter file; messages name it relative to the project root."""
+        return parse_file(path, self.relative(path))
+
+    def source_chapters(self) -> list[Chapter]:
+        """The source-language chapters, parsed, in reading order."""
+        return [self.parse(path) for path in self.chapter_files()]
 
     def chapter_files(self) -> list[Path]:
         """The source-language chapters in reading order (translations `name.xx.md` excluded)."""

@@ -6,6 +6,14 @@ runs. This runner keeps the namespace the previous test of the chain left and
 runs only the new block on top of it. When that state is missing (the earlier
 test failed, was deselected or ran in another process) it runs the whole chain,
 exactly as the default runner would.
+
+Enabled by the project's own pytest configuration (`-p literate.pytest_plugin` in
+pyproject.toml), not for every pytest run in the environment.
+
+pytest-markdown-docs offers runners only through `pytest_markdown_docs._runners`: its author
+keeps the API private until it matures (modal-labs/pytest-markdown-docs#43, and #67/#68 which
+extend it). This module is the one place that depends on it; when the runner API is made
+public, import it from there.
 """
 
 from __future__ import annotations

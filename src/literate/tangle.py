@@ -16,9 +16,10 @@ import symtable
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Sequence
 
 from .atomic import write_atomic
-from .blocks import Chapter, parse_file
+from .blocks import Chapter
 from .project import Project
 
 SAVE_MARK = re.compile(r"\s*#\s*@save\b.*$")
@@ -94,13 +95,12 @@ def _statements(chapter: Chapter, rel: str):
             yield block, stmt, lines
 
 
-def collect(project: Project) -> dict[str, Module]:
-    """Read every chapter and gather the modules their saved statements make."""
+def collect(project: Project, chapters: Sequence[Chapter] | None = None) -> dict[str, Module]:
+    """Gather the modules the chapters' saved statements make (all source chapters by default)."""
     modules: dict[str, Module] = {}
     origin_of: dict[str, str] = {}  # saved name -> module name
-    for path in project.chapter_files():
-        chapter = parse_file(path)
-        rel = project.relative(path)
+    for chapter in project.source_chapters() if chapters is None else chapters:
+        rel = chapter.name
         imports: dict[str, tuple[ast.AST, str]] = {}  # bound name -> (import node, source)
         saved_here: list[Saved] = []
         for block, stmt, lines in _statements(chapter, rel):
@@ -212,9 +212,9 @@ def render_init(modules: dict[str, Module], package: str) -> str:
     return "\n".join(lines)
 
 
-def expected_files(project: Project) -> dict[Path, str]:
+def expected_files(project: Project, chapters: Sequence[Chapter] | None = None) -> dict[Path, str]:
     """Every generated file's path and text, as the chapters define them now."""
-    modules = collect(project)
+    modules = collect(project, chapters)
     files = {project.package_dir / f"{m.name}.py": render(m, project.package) for m in modules.values()}
     files[project.package_dir / "__init__.py"] = render_init(modules, project.package)
     return files
@@ -230,9 +230,9 @@ def _generated_now(project: Project) -> dict[Path, str]:
     return found
 
 
-def write(project: Project) -> list[Path]:
+def write(project: Project, chapters: Sequence[Chapter] | None = None) -> list[Path]:
     """Write the package; remove generated modules no chapter defines any more. Returns changed paths."""
-    files = expected_files(project)
+    files = expected_files(project, chapters)
     changed = []
     project.package_dir.mkdir(parents=True, exist_ok=True)
     for path, text in files.items():
@@ -246,9 +246,9 @@ def write(project: Project) -> list[Path]:
     return changed
 
 
-def check(project: Project) -> str:
+def check(project: Project, chapters: Sequence[Chapter] | None = None) -> str:
     """A unified diff from the package on disk to what the chapters produce; '' when in step."""
-    files = expected_files(project)
+    files = expected_files(project, chapters)
     actual = _generated_now(project)
     out = []
     for path in sorted(set(files) | set(actual)):

@@ -5,9 +5,14 @@ from __future__ import annotations
 import re
 from typing import Callable
 
-from .blocks import parse_markdown
+from .blocks import Chapter
+from .outputs import Error, Figure, Output, Result, Stream
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+class WeaveError(ValueError):
+    """The page's Markdown is not the chapter that was executed."""
 
 
 def fenced(text: str, classes: str) -> str:
@@ -22,32 +27,38 @@ def escape_alt(text: str) -> str:
     return re.sub(r"([\\\[\]])", r"\\\1", text.replace("\n", " "))
 
 
-def render_output(output: dict, classes: str, image_link: Callable[[dict], str]) -> str:
-    kind = output["output_type"]
-    if kind == "stream":
-        extra = " .literate-stderr" if output["name"] == "stderr" else ""
-        return fenced(output["text"], classes + extra)
-    if kind == "execute_result":
-        return fenced(output["data"]["text/plain"], classes + " .literate-result")
-    if kind == "display_data" and "src_uri" in output:
-        meta = output.get("metadata", {})
-        size = "".join(f' {k}="{meta[k]}"' for k in ("width", "height") if k in meta)
-        return f"![{escape_alt(meta.get('alt', 'figure'))}]({image_link(output)}){{ .literate-figure{size} }}"
-    if kind == "display_data" and "text/plain" in output.get("data", {}):
-        return fenced(output["data"]["text/plain"], classes)
-    return ""
+def render_output(output: Output, classes: str, image_link: Callable[[Figure], str]) -> str:
+    if isinstance(output, Stream):
+        return fenced(output.text, classes + (" .literate-stderr" if output.name == "stderr" else ""))
+    if isinstance(output, Result):
+        return fenced(output.text, classes + " .literate-result")
+    if isinstance(output, Figure):
+        size = "".join(f' {k}="{v}"' for k, v in (("width", output.width), ("height", output.height)) if v)
+        return f"![{escape_alt(output.alt)}]({image_link(output)}){{ .literate-figure{size} }}"
+    assert isinstance(output, Error)
+    return ""  # a chapter with an error is never published: the build fails first
 
 
-def weave(markdown: str, outputs: list[list[dict]], image_link: Callable[[dict], str], where: str) -> str:
-    """Insert `outputs[i]` after the i-th Python block of `markdown`."""
-    blocks = parse_markdown(markdown).python_blocks
-    if len(blocks) != len(outputs):
-        raise ValueError(f"{where}: {len(blocks)} Python blocks on the page but {len(outputs)} were executed")
+def weave(
+    chapter: Chapter,
+    markdown: str,
+    outputs: tuple[tuple[Output, ...], ...],
+    image_link: Callable[[Figure], str],
+) -> str:
+    """Insert `outputs[i]` after the chapter's i-th Python block in `markdown`, the chapter's text
+    without its front matter (as MkDocs hands a page to plugins)."""
+    if not chapter.text.endswith(markdown):
+        raise WeaveError(
+            f"{chapter.name}: the page's Markdown was changed before the outputs were woven in; "
+            "list `literate` before the plugins that edit page Markdown"
+        )
+    offset = chapter.text[: len(chapter.text) - len(markdown)].count("\n")  # lines MkDocs stripped
     lines = markdown.split("\n")
     # From the last block up, so earlier line numbers stay valid while inserting.
-    for block, block_outputs in reversed(list(zip(blocks, outputs))):
+    for block, block_outputs in reversed(list(zip(chapter.python_blocks, outputs, strict=True))):
         classes = ".literate-output" + (" .literate-varying" if "varying" in block.options else "")
         rendered = [r for r in (render_output(o, classes, image_link) for o in block_outputs) if r]
         if rendered:
-            lines[block.end_line : block.end_line] = ["", "\n\n".join(rendered)]
+            at = block.end_line - offset
+            lines[at:at] = ["", "\n\n".join(rendered)]
     return "\n".join(lines)

@@ -1,10 +1,9 @@
 """The execution worker: a long-lived process that runs chapters' code blocks.
 
-Started by `execute.Worker`. Each request on stdin is one chapter (JSON); the
-worker answers on its protocol channel with one JSON line per block, in the
-shape of Jupyter outputs, then `{"done": true}`. Heavy imports (torch,
-matplotlib) happen once, in the first chapter that needs them, and are shared
-by every later chapter; each chapter still gets a fresh namespace.
+Started by `execute.Worker`. Each line on stdin is a `ChapterRequest` (JSON); the worker
+answers on its protocol channel with one `BlockReply` line per block, then one with
+`done` set. Heavy imports (torch, matplotlib) happen once, in the first chapter that needs
+them, and are shared by every later chapter; each chapter still gets a fresh namespace.
 """
 
 from __future__ import annotations
@@ -18,25 +17,35 @@ import re
 import sys
 import traceback
 
+from literate.outputs import BlockReply, ChapterRequest, Error, Figure, Frame, Output, Result, Stream
+
 SVG_SIZE = re.compile(r'<svg[^>]*?width="([\d.]+)pt"[^>]*?height="([\d.]+)pt"', re.DOTALL)
 
 
-class Streams(io.TextIOBase):
-    """A stand-in for sys.stdout or sys.stderr that appends to a block's outputs."""
+class Capture(io.TextIOBase):
+    """A stand-in for sys.stdout or sys.stderr: collects a block's text in arrival order.
 
-    def __init__(self, name: str, outputs: list):
-        self.name, self.outputs = name, outputs
+    Chunks are kept in a list and joined once at the end, so capture costs time linear in
+    the size of the output however many small writes make it up.
+    """
+
+    def __init__(self, name: str, parts: list):
+        self.name, self.parts = name, parts
 
     def writable(self) -> bool:
         return True
 
     def write(self, text: str) -> int:
-        last = self.outputs[-1] if self.outputs else None
-        if last and last["output_type"] == "stream" and last["name"] == self.name:
-            last["text"] += text
+        if self.parts and isinstance(self.parts[-1], list) and self.parts[-1][0] == self.name:
+            self.parts[-1][1].append(text)
         else:
-            self.outputs.append({"output_type": "stream", "name": self.name, "text": text})
+            self.parts.append([self.name, [text]])
         return len(text)
+
+
+def collected(parts: list) -> list[Output]:
+    """The outputs a block made, in order: consecutive text to one stream becomes one output."""
+    return [Stream(p[0], "".join(p[1])) if isinstance(p, list) else p for p in parts]
 
 
 def display_text(value) -> str:
@@ -59,8 +68,8 @@ def split_last_expression(tree: ast.Module, source_lines: list[str]):
     return ast.Module(tree.body[:-1], type_ignores=[]), ast.Expression(last.value)
 
 
-def figure_outputs() -> list[dict]:
-    """Every open matplotlib figure as an SVG output; the figures are then closed."""
+def figure_outputs() -> list[Figure]:
+    """Every open matplotlib figure as SVG; the figures are then closed."""
     pyplot = sys.modules.get("matplotlib.pyplot")
     if pyplot is None:
         return []
@@ -68,25 +77,23 @@ def figure_outputs() -> list[dict]:
 
     # Byte-identical SVGs from build to build: a fixed id salt and no creation date.
     matplotlib.rcParams["svg.hashsalt"] = "literate"
-    outputs = []
+    figures = []
     for number in pyplot.get_fignums():
         figure = pyplot.figure(number)
         buffer = io.StringIO()
         figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
         svg = buffer.getvalue()
-        metadata = {"alt": figure_alt_text(figure)}
         size = SVG_SIZE.search(svg)
-        if size:  # points to CSS pixels, so the page reserves the image's space
-            metadata["width"] = round(float(size.group(1)) * 4 / 3)
-            metadata["height"] = round(float(size.group(2)) * 4 / 3)
-        outputs.append({"output_type": "display_data", "data": {"image/svg+xml": svg}, "metadata": metadata})
+        # points to CSS pixels
+        width, height = (round(float(v) * 4 / 3) for v in size.groups()) if size else (None, None)
+        figures.append(Figure(svg, figure_alt_text(figure), width, height))
     pyplot.close("all")
-    return outputs
+    return figures
 
 
 def figure_alt_text(figure) -> str:
     """Describe a figure from its label, or its suptitle, or each axes' title (else its axis labels)."""
-    text = figure.get_label() or (figure._suptitle.get_text() if figure._suptitle else "")
+    text = figure.get_label() or figure.get_suptitle()
     if not text:
         parts = []
         for axes in figure.get_axes():
@@ -99,28 +106,22 @@ def figure_alt_text(figure) -> str:
     return re.sub(r"[$\\{}]", "", text).strip() or "figure"
 
 
-def error_output(exc: BaseException, filename: str) -> dict:
-    """An error output whose frames are the chapter's own lines (where it raised, and how it got there)."""
-    frames = [
-        {"line": f.lineno, "text": (f.line or "").strip()}
+def error_output(exc: BaseException, filename: str) -> Error:
+    """The error, with the chapter's own lines it passed through (where it raised, and how it got there)."""
+    frames = tuple(
+        Frame(f.lineno, (f.line or "").strip())
         for f in traceback.extract_tb(exc.__traceback__)
         if f.filename == filename
-    ]
-    return {
-        "output_type": "error",
-        "ename": type(exc).__name__,
-        "evalue": str(exc),
-        "frames": frames,
-        "traceback": traceback.format_exception(exc),
-    }
+    )
+    return Error(type(exc).__name__, str(exc), frames, "".join(traceback.format_exception(exc)))
 
 
-def run_block(code: str, line: int, filename: str, namespace: dict) -> list[dict]:
+def run_block(code: str, line: int, filename: str, namespace: dict) -> list[Output]:
     """Run one block; line numbers in its code objects are the chapter file's own."""
-    outputs: list[dict] = []
+    parts: list = []
     source = "\n" * (line - 1) + code
     saved = sys.stdout, sys.stderr
-    sys.stdout, sys.stderr = Streams("stdout", outputs), Streams("stderr", outputs)
+    sys.stdout, sys.stderr = Capture("stdout", parts), Capture("stderr", parts)
     try:
         tree = ast.parse(source, filename)
         body, last = split_last_expression(tree, source.splitlines())
@@ -128,32 +129,28 @@ def run_block(code: str, line: int, filename: str, namespace: dict) -> list[dict
         if last is not None:
             value = eval(compile(last, filename, "eval"), namespace)
             if value is not None:
-                outputs.append(
-                    {"output_type": "execute_result", "data": {"text/plain": display_text(value)}, "metadata": {}}
-                )
+                parts.append(Result(display_text(value)))
     except BaseException as exc:  # noqa: BLE001 - the block's failure is reported, not raised here
         sys.stdout, sys.stderr = saved
-        outputs.append(error_output(exc, filename))
         figure_outputs()  # close what the failed block left open
-        return outputs
+        return [*collected(parts), error_output(exc, filename)]
     finally:
         sys.stdout, sys.stderr = saved
-    outputs.extend(figure_outputs())
-    return outputs
+    return [*collected(parts), *figure_outputs()]
 
 
-def run_chapter(request: dict, send) -> None:
+def run_chapter(request: ChapterRequest, send) -> None:
     namespace = {"__name__": "__main__", "__builtins__": builtins}
-    os.chdir(request["cwd"])
+    os.chdir(request.cwd)
     matplotlib = sys.modules.get("matplotlib")
     if matplotlib is not None:  # a chapter's style settings must not leak into the next one
         matplotlib.rcdefaults()
-    for index, block in enumerate(request["blocks"]):
-        outputs = run_block(block["code"], block["line"], request["path"], namespace)
-        send({"block": index, "outputs": outputs})
-        if outputs and outputs[-1]["output_type"] == "error":
+    for index, block in enumerate(request.blocks):
+        outputs = tuple(run_block(block.code, block.line, request.path, namespace))
+        send(BlockReply(index, outputs))
+        if outputs and isinstance(outputs[-1], Error):
             return
-    send({"done": True})
+    send(BlockReply(len(request.blocks), done=True))
 
 
 def main() -> None:
@@ -162,12 +159,12 @@ def main() -> None:
     channel = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
     os.dup2(2, 1)
 
-    def send(message: dict) -> None:
-        channel.write(json.dumps(message) + "\n")
+    def send(reply: BlockReply) -> None:
+        channel.write(json.dumps(reply.to_json()) + "\n")
         channel.flush()
 
     for line in sys.stdin:
-        run_chapter(json.loads(line), send)
+        run_chapter(ChapterRequest.from_json(json.loads(line)), send)
 
 
 if __name__ == "__main__":

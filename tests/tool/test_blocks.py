@@ -1,6 +1,8 @@
 """Parsing chapters into blocks: line numbers, fence forms, what is and is not code."""
 
-from literate.blocks import parse_info, parse_markdown
+import pytest
+
+from literate.blocks import ChapterError, parse_file, parse_info, parse_markdown
 
 CHAPTER = """\
 ---
@@ -66,7 +68,29 @@ def test_fence_info_forms():
 
 
 def test_bad_front_matter_names_the_file():
-    import pytest
-
-    with pytest.raises(ValueError, match="ch.md:1"):
+    with pytest.raises(ChapterError, match="ch.md:1: the front matter must be a YAML mapping"):
         parse_markdown("---\n- a list\n---\n# T\n", "ch.md")
+
+
+def test_malformed_yaml_names_the_file_and_line():
+    with pytest.raises(ChapterError, match=r"ch.md:3: the front matter is not valid YAML"):
+        parse_markdown("---\nmodule: data\ndescription: a: b\n---\n# T\n", "ch.md")
+
+
+def test_a_file_that_is_not_utf8_names_its_line(tmp_path):
+    path = tmp_path / "ch.md"
+    path.write_bytes("# T\n\ncaf\u00e9\n".encode("latin-1"))
+    with pytest.raises(ChapterError, match=r"ch.md:3: not UTF-8 text \(byte 0xe9\)"):
+        parse_file(path, "ch.md")
+
+
+def test_body_line_is_where_the_text_after_the_front_matter_starts():
+    chapter = parse_markdown(CHAPTER, "ch.md")
+    assert chapter.body_line == 4 and chapter.text.split("\n")[chapter.body_line - 1] == "# Title"
+    assert parse_markdown("# T\n").body_line == 1
+
+
+def test_a_parsed_chapter_cannot_be_changed():
+    chapter = parse_markdown(CHAPTER)
+    with pytest.raises(TypeError):
+        chapter.meta["module"] = "other"  # type: ignore[index]

@@ -28,7 +28,8 @@ markdown_extensions:
   - attr_list
   - pymdownx.superfences
 plugins:
-  - literate
+  - literate:
+      timeout: !ENV [LITERATE_TIMEOUT, 600]
 """
 SHAPES = """\
 ---

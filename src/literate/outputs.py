@@ -1,0 +1,114 @@
+"""What running a block produces, one frozen type per kind, and the JSON the worker and the cache use.
+
+The worker makes these, the cache stores them, the weaver shows them on the page and the
+notebook exporter writes them in Jupyter's shape. Nothing adds fields to them afterwards.
+This module imports only the standard library: the worker loads it before torch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass
+
+
+@dataclass(frozen=True)
+class Stream:
+    """Text a block printed, to `stdout` or `stderr`."""
+
+    name: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Result:
+    """The value of a block's last expression, as a notebook shows it (text/plain)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A matplotlib figure the block left open, as SVG."""
+
+    svg: str
+    alt: str
+    width: int | None = None  # CSS pixels, so the page reserves the image's space
+    height: int | None = None
+
+    @property
+    def digest(self) -> str:
+        """Names the figure's file: the same drawing gets the same name in every build."""
+        return hashlib.sha256(self.svg.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Frame:
+    """A chapter line the exception passed through."""
+
+    line: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Error:
+    """The exception that stopped a block."""
+
+    ename: str
+    evalue: str
+    frames: tuple[Frame, ...] = ()
+    traceback: str = ""
+
+
+Output = Stream | Result | Figure | Error
+KINDS: dict[str, type] = {"stream": Stream, "result": Result, "figure": Figure, "error": Error}
+_KIND_OF = {cls: kind for kind, cls in KINDS.items()}
+
+
+def to_json(output: Output) -> dict:
+    return {"kind": _KIND_OF[type(output)], **asdict(output)}
+
+
+def from_json(data: dict) -> Output:
+    fields = dict(data)
+    cls = KINDS[fields.pop("kind")]
+    if cls is Error:
+        fields["frames"] = tuple(Frame(**f) for f in fields.get("frames", ()))
+    return cls(**fields)
+
+
+@dataclass(frozen=True)
+class BlockRequest:
+    code: str
+    line: int  # the chapter line of the block's first code line
+
+
+@dataclass(frozen=True)
+class ChapterRequest:
+    """What the executor asks the worker: run these blocks, in order, in one fresh namespace."""
+
+    path: str  # the chapter, relative to the project root: the file name in tracebacks
+    cwd: str
+    blocks: tuple[BlockRequest, ...]
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict) -> "ChapterRequest":
+        return cls(data["path"], data["cwd"], tuple(BlockRequest(**b) for b in data["blocks"]))
+
+
+@dataclass(frozen=True)
+class BlockReply:
+    """The worker's answer for one block; `done` marks the end of the chapter (no outputs)."""
+
+    index: int
+    outputs: tuple[Output, ...] = ()
+    done: bool = False
+
+    def to_json(self) -> dict:
+        return {"index": self.index, "outputs": [to_json(o) for o in self.outputs], "done": self.done}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "BlockReply":
+        return cls(data["index"], tuple(from_json(o) for o in data["outputs"]), data["done"])
