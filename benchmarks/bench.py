@@ -92,7 +92,7 @@ def main() -> int:
 
         floor_a, _ = timed([sys.executable, "-c", FLOOR, *chapters], book.root, **book.env)
         rows.append(("(a) floor: one process runs every chapter's blocks", floor_a, "-"))
-        floor_b, _ = book.build(LITERATE_EXECUTE="0")
+        floor_b, _ = book.build(LITERATE_EXECUTE="false")
         rows.append(("(b) floor: mkdocs build, execution off", floor_b, "-"))
 
         book.clear_caches()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from .blocks import Chapter
-from .outputs import Error, Figure, Output, Result, Stream
+from .outputs import Error, Figure, Output, Result, Stream, Truncated
 
 
 def _markdown_cell(text: str) -> dict | None:
@@ -60,6 +60,9 @@ def _notebook_output(output: Output, count: int) -> dict:
         }
     if isinstance(output, Figure):
         return {"output_type": "display_data", "data": {"image/svg+xml": output.svg}, "metadata": {}}
+    if isinstance(output, Truncated):
+        text = f"[output truncated: {output.dropped:,} more characters not shown]\n"
+        return {"output_type": "stream", "name": "stderr", "text": text}
     assert isinstance(output, Error)
     return {"output_type": "error", "ename": output.ename, "evalue": output.evalue, "traceback": []}
 

@@ -59,8 +59,16 @@ class Error:
     traceback: str = ""
 
 
-Output = Stream | Result | Figure | Error
-KINDS: dict[str, type] = {"stream": Stream, "result": Result, "figure": Figure, "error": Error}
+@dataclass(frozen=True)
+class Truncated:
+    """The block printed more than the output limit: this many characters were not kept."""
+
+    dropped: int
+    limit: int
+
+
+Output = Stream | Result | Figure | Error | Truncated
+KINDS: dict[str, type] = {"stream": Stream, "result": Result, "figure": Figure, "error": Error, "truncated": Truncated}
 _KIND_OF = {cls: kind for kind, cls in KINDS.items()}
 
 
@@ -89,13 +97,8 @@ class ChapterRequest:
     path: str  # the chapter, relative to the project root: the file name in tracebacks
     cwd: str
     blocks: tuple[BlockRequest, ...]
-
-    def to_json(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_json(cls, data: dict) -> "ChapterRequest":
-        return cls(data["path"], data["cwd"], tuple(BlockRequest(**b) for b in data["blocks"]))
+    import_paths: tuple[str, ...] = ()  # put first on sys.path: the project's own package
+    output_limit: int = 1_000_000  # characters of output kept per block
 
 
 @dataclass(frozen=True)
@@ -106,9 +109,20 @@ class BlockReply:
     outputs: tuple[Output, ...] = ()
     done: bool = False
 
-    def to_json(self) -> dict:
-        return {"index": self.index, "outputs": [to_json(o) for o in self.outputs], "done": self.done}
 
-    @classmethod
-    def from_json(cls, data: dict) -> "BlockReply":
-        return cls(data["index"], tuple(from_json(o) for o in data["outputs"]), data["done"])
+
+def request_to_json(request: ChapterRequest) -> dict:
+    return asdict(request)
+
+
+def request_from_json(data: dict) -> ChapterRequest:
+    blocks = tuple(BlockRequest(**b) for b in data["blocks"])
+    return ChapterRequest(data["path"], data["cwd"], blocks, tuple(data["import_paths"]), data["output_limit"])
+
+
+def reply_to_json(reply: BlockReply) -> dict:
+    return {"index": reply.index, "outputs": [to_json(o) for o in reply.outputs], "done": reply.done}
+
+
+def reply_from_json(data: dict) -> BlockReply:
+    return BlockReply(data["index"], tuple(from_json(o) for o in data["outputs"]), data["done"])

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import posixpath
 from pathlib import Path
 
@@ -21,9 +22,9 @@ from mkdocs.structure.files import File, Files
 from . import tangle
 from .atomic import write_atomic
 from .blocks import Chapter, ChapterError
-from .execute import DEFAULT_TIMEOUT, ChapterRun, ExecutionError, Executor, evict_unused
+from .execute import DEFAULT_OUTPUT_LIMIT, DEFAULT_TIMEOUT, ChapterRun, ExecutionError, Executor, evict_unused
 from .notebook import chapter_notebook, dumps
-from .outputs import Figure
+from .outputs import Figure, Truncated
 from .project import Project
 from .weave import WeaveError, weave
 
@@ -40,6 +41,9 @@ class NotebookLinks(base.Config):
 class LiterateConfig(base.Config):
     execute = opt.Type(bool, default=True)
     timeout = opt.Type((int, float), default=DEFAULT_TIMEOUT)  # seconds per chapter
+    workers = opt.Optional(opt.Type(int))  # chapters run side by side; default: the usable cores
+    preload = opt.ListOfItems(opt.Type(str), default=[])  # modules imported once, before any chapter
+    output_limit = opt.Type(int, default=DEFAULT_OUTPUT_LIMIT)  # characters kept per block
     cache_dir = opt.Type(str, default=".cache/literate")  # relative to the project root
     # This edition's chapter pages, relative to docs_dir. Default: the project's chapters folder.
     chapters = opt.Optional(opt.Type(str))
@@ -93,27 +97,38 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
         self.runs = {}
         if not self.config.execute:
             return files
-        executor = Executor(self.project, self.cache_dir, self.config.timeout)
+        workers = self.config.workers or len(os.sched_getaffinity(0))
+        executor = Executor(
+            self.project, self.cache_dir, self.config.timeout, workers, self.config.preload, self.config.output_limit
+        )
         try:
-            for file in list(files):
-                chapter = self._chapter(file)
-                if chapter is None:
-                    continue
-                run = executor.run(chapter)
-                self.runs[file.src_uri] = run
-                if run.executed:
-                    log.info("literate: executed %s in %.1f s", chapter.name, run.seconds)
-                self._add_figures(run, files, config)
-                if self.config.notebooks:
-                    self._add_notebooks(file, run, files, config)
+            pages = [(file, chapter) for file in files if (chapter := self._chapter(file)) is not None]
+            runs = executor.run_all([chapter for _, chapter in pages])
         except (ExecutionError, ChapterError) as exc:
             raise PluginError(str(exc)) from None
-        finally:
-            executor.close()
+        for (file, chapter), run in zip(pages, runs):
+            self.runs[file.src_uri] = run
+            if run.executed:
+                log.info("literate: executed %s in %.1f s", chapter.name, run.seconds)
+            self._warn_truncated(run)
+            self._add_figures(run, files, config)
+            if self.config.notebooks:
+                self._add_notebooks(file, run, files, config)
         log.info(
             "literate: %d chapter(s) executed, %d from the cache", len(executor.executed), len(executor.cached)
         )
         return files
+
+    @staticmethod
+    def _warn_truncated(run: ChapterRun) -> None:
+        for block, outputs in zip(run.chapter.python_blocks, run.outputs):
+            for output in outputs:
+                if isinstance(output, Truncated):
+                    log.warning(
+                        "literate: %s:%d: the block printed %d characters more than the output limit "
+                        "(%d per block, `output_limit` in the plugin's config); the page shows the first ones",
+                        run.chapter.name, block.line, output.dropped, output.limit,
+                    )
 
     def _figure_uri(self, figure: Figure) -> str:
         return f"{self.config.figures_dir}/{figure.digest}.svg"

@@ -6,9 +6,16 @@ import re
 from typing import Callable
 
 from .blocks import Chapter
-from .outputs import Error, Figure, Output, Result, Stream
+from .outputs import Error, Figure, Output, Result, Stream, Truncated
 
-ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+# Terminal escape sequences (colours, cursor moves, window titles) and the control characters
+# a terminal acts on (NUL, BEL, backspace, form feed, ...): a page shows the text, not the effect.
+TERMINAL_CODES = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI: colours, cursor, erase
+    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"  # OSC: window title, hyperlinks
+    r"|\x1b[@-Z\\-_]"  # other two-character escapes
+    r"|[\x00-\x08\x0b-\x1f\x7f]"  # control characters but tab and newline
+)
 
 
 class WeaveError(ValueError):
@@ -17,7 +24,7 @@ class WeaveError(ValueError):
 
 def fenced(text: str, classes: str) -> str:
     """`text` as a code block that shows it verbatim: no HTML or Markdown in it is interpreted."""
-    text = ANSI.sub("", text).rstrip("\n")
+    text = TERMINAL_CODES.sub("", text.replace("\r\n", "\n")).rstrip("\n")
     longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
     fence = "`" * max(3, longest + 1)
     return f"{fence}{{.text {classes}}}\n{text}\n{fence}"
@@ -35,6 +42,12 @@ def render_output(output: Output, classes: str, image_link: Callable[[Figure], s
     if isinstance(output, Figure):
         size = "".join(f' {k}="{v}"' for k, v in (("width", output.width), ("height", output.height)) if v)
         return f"![{escape_alt(output.alt)}]({image_link(output)}){{ .literate-figure{size} }}"
+    if isinstance(output, Truncated):
+        return fenced(
+            f"[output truncated: {output.dropped:,} more characters not shown; the limit is "
+            f"{output.limit:,} per block]",
+            classes + " .literate-truncated",
+        )
     assert isinstance(output, Error)
     return ""  # a chapter with an error is never published: the build fails first
 

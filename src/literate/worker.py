@@ -1,9 +1,11 @@
-"""The execution worker: a long-lived process that runs chapters' code blocks.
+"""The fork server and the chapter processes it makes.
 
-Started by `execute.Worker`. Each line on stdin is a `ChapterRequest` (JSON); the worker
-answers on its protocol channel with one `BlockReply` line per block, then one with
-`done` set. Heavy imports (torch, matplotlib) happen once, in the first chapter that needs
-them, and are shared by every later chapter; each chapter still gets a fresh namespace.
+`python -m literate.worker torch matplotlib.pyplot` imports the named modules once, then
+reads requests on stdin, one JSON line per chapter. For each it forks a process that runs
+the chapter's blocks in one fresh namespace and writes a `BlockReply` per block, as JSON
+lines, to the request's reply file. So every chapter starts from the same state, whatever
+ran before it or beside it, and pays no import. The server tells its parent on stdout when a
+chapter's process started (its pid) and when it ended (its exit code).
 """
 
 from __future__ import annotations
@@ -11,13 +13,29 @@ from __future__ import annotations
 import ast
 import builtins
 import io
-import json
 import os
+import importlib
+import json
 import re
+import select
+import signal
 import sys
+import time
 import traceback
 
-from literate.outputs import BlockReply, ChapterRequest, Error, Figure, Frame, Output, Result, Stream
+from literate.outputs import (
+    BlockReply,
+    ChapterRequest,
+    Error,
+    Figure,
+    Frame,
+    Output,
+    Result,
+    Stream,
+    Truncated,
+    reply_to_json,
+    request_from_json,
+)
 
 SVG_SIZE = re.compile(r'<svg[^>]*?width="([\d.]+)pt"[^>]*?height="([\d.]+)pt"', re.DOTALL)
 
@@ -25,36 +43,53 @@ SVG_SIZE = re.compile(r'<svg[^>]*?width="([\d.]+)pt"[^>]*?height="([\d.]+)pt"', 
 class Capture(io.TextIOBase):
     """A stand-in for sys.stdout or sys.stderr: collects a block's text in arrival order.
 
-    Chunks are kept in a list and joined once at the end, so capture costs time linear in
-    the size of the output however many small writes make it up.
+    Chunks are kept in a list and joined once at the end, so capture costs time linear in the
+    size of the output. Past `budget.limit` characters (all streams of the block together)
+    text is counted but not kept.
     """
 
-    def __init__(self, name: str, parts: list):
-        self.name, self.parts = name, parts
+    def __init__(self, name: str, parts: list, budget: "Budget"):
+        self.name, self.parts, self.budget = name, parts, budget
 
     def writable(self) -> bool:
         return True
 
     def write(self, text: str) -> int:
-        if self.parts and isinstance(self.parts[-1], list) and self.parts[-1][0] == self.name:
-            self.parts[-1][1].append(text)
-        else:
-            self.parts.append([self.name, [text]])
+        kept = self.budget.take(text)
+        if kept:
+            if self.parts and isinstance(self.parts[-1], list) and self.parts[-1][0] == self.name:
+                self.parts[-1][1].append(kept)
+            else:
+                self.parts.append([self.name, [kept]])
         return len(text)
 
 
-def collected(parts: list) -> list[Output]:
+class Budget:
+    """How many characters of output a block may still show."""
+
+    def __init__(self, limit: int):
+        self.limit, self.used, self.dropped = limit, 0, 0
+
+    def take(self, text: str) -> str:
+        # A lone surrogate cannot be written as UTF-8: show it as its escape instead.
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+        room = max(0, self.limit - self.used)
+        kept = text[:room]
+        self.used += len(kept)
+        self.dropped += len(text) - len(kept)
+        return kept
+
+
+def collected(parts: list, budget: Budget) -> list[Output]:
     """The outputs a block made, in order: consecutive text to one stream becomes one output."""
-    return [Stream(p[0], "".join(p[1])) if isinstance(p, list) else p for p in parts]
+    outputs = [Stream(p[0], "".join(p[1])) if isinstance(p, list) else p for p in parts]
+    return outputs + ([Truncated(budget.dropped, budget.limit)] if budget.dropped else [])
 
 
-def display_text(value) -> str:
-    """The text/plain form a notebook shows for a value."""
-    try:
-        from IPython.lib.pretty import pretty
-    except ImportError:  # IPython is optional; repr is what it falls back to anyway
-        return repr(value)
-    return pretty(value)
+try:  # imported here, once, in the pool's server
+    from IPython.lib.pretty import pretty as display_text  # the text/plain form a notebook shows
+except ImportError:  # IPython is optional; repr is what it falls back to anyway
+    display_text = repr
 
 
 def split_last_expression(tree: ast.Module, source_lines: list[str]):
@@ -116,12 +151,13 @@ def error_output(exc: BaseException, filename: str) -> Error:
     return Error(type(exc).__name__, str(exc), frames, "".join(traceback.format_exception(exc)))
 
 
-def run_block(code: str, line: int, filename: str, namespace: dict) -> list[Output]:
+def run_block(code: str, line: int, filename: str, namespace: dict, output_limit: int) -> list[Output]:
     """Run one block; line numbers in its code objects are the chapter file's own."""
     parts: list = []
+    budget = Budget(output_limit)
     source = "\n" * (line - 1) + code
     saved = sys.stdout, sys.stderr
-    sys.stdout, sys.stderr = Capture("stdout", parts), Capture("stderr", parts)
+    sys.stdout, sys.stderr = Capture("stdout", parts, budget), Capture("stderr", parts, budget)
     try:
         tree = ast.parse(source, filename)
         body, last = split_last_expression(tree, source.splitlines())
@@ -129,43 +165,95 @@ def run_block(code: str, line: int, filename: str, namespace: dict) -> list[Outp
         if last is not None:
             value = eval(compile(last, filename, "eval"), namespace)
             if value is not None:
-                parts.append(Result(display_text(value)))
+                parts.append(Result(budget.take(display_text(value))))
     except BaseException as exc:  # noqa: BLE001 - the block's failure is reported, not raised here
         sys.stdout, sys.stderr = saved
         figure_outputs()  # close what the failed block left open
-        return [*collected(parts), error_output(exc, filename)]
+        return [*collected(parts, budget), error_output(exc, filename)]
     finally:
         sys.stdout, sys.stderr = saved
-    return [*collected(parts), *figure_outputs()]
+    return [*collected(parts, budget), *figure_outputs()]
 
 
 def run_chapter(request: ChapterRequest, send) -> None:
+    """Run the blocks in order in one namespace; stop at the first that raises."""
     namespace = {"__name__": "__main__", "__builtins__": builtins}
     os.chdir(request.cwd)
-    matplotlib = sys.modules.get("matplotlib")
-    if matplotlib is not None:  # a chapter's style settings must not leak into the next one
-        matplotlib.rcdefaults()
     for index, block in enumerate(request.blocks):
-        outputs = tuple(run_block(block.code, block.line, request.path, namespace))
+        outputs = tuple(run_block(block.code, block.line, request.path, namespace, request.output_limit))
         send(BlockReply(index, outputs))
         if outputs and isinstance(outputs[-1], Error):
             return
     send(BlockReply(len(request.blocks), done=True))
 
 
-def main() -> None:
-    # The protocol gets its own copy of fd 1; fd 1 itself then points at stderr, so
-    # text that C code writes straight to fd 1 cannot corrupt the protocol.
+def chapter_process(request: ChapterRequest, reply_file: str) -> None:
+    """The body of a forked chapter process: run the chapter, write the replies, exit."""
+    os.setsid()  # its own process group, so a timeout can stop whatever it started
+    _die_with_parent()
+    sys.stdin.close()
+    sys.path[:0] = request.import_paths  # the project's own package, whatever copy is installed
+    with open(reply_file, "w", encoding="utf-8", errors="backslashreplace") as replies:
+
+        def send(reply: BlockReply) -> None:
+            replies.write(json.dumps(reply_to_json(reply)) + "\n")
+            replies.flush()
+
+        try:
+            run_chapter(request, send)
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+    os._exit(0)  # no atexit handler or thread the chapter's code started may hold the process
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to kill this process when the server dies (a build stopped by a signal)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass  # not Linux: a timeout still stops the chapter
+
+
+def serve(preload: list[str]) -> None:
+    for name in preload:
+        importlib.import_module(name)
+    # The protocol gets its own copy of fd 1; fd 1 itself then points at stderr, so text a
+    # chapter's C code writes straight to fd 1 cannot corrupt it.
     channel = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
     os.dup2(2, 1)
 
-    def send(reply: BlockReply) -> None:
-        channel.write(json.dumps(reply.to_json()) + "\n")
+    def tell(message: dict) -> None:
+        channel.write(json.dumps(message) + "\n")
         channel.flush()
 
-    for line in sys.stdin:
-        run_chapter(ChapterRequest.from_json(json.loads(line)), send)
+    children: dict[int, int] = {}  # pid -> job
+    buffer, stdin = b"", sys.stdin.fileno()
+    open_input = True
+    while open_input or children:
+        if open_input and select.select([stdin], [], [], 0.02)[0]:
+            chunk = os.read(stdin, 1 << 16)
+            open_input = bool(chunk)
+            buffer += chunk
+            while b"\n" in buffer:
+                line, buffer = buffer.split(b"\n", 1)
+                job = json.loads(line)
+                pid = os.fork()
+                if pid == 0:
+                    channel.close()
+                    chapter_process(request_from_json(job["request"]), job["reply_file"])
+                children[pid] = job["job"]
+                tell({"job": job["job"], "pid": pid})
+        elif not open_input:
+            time.sleep(0.02)
+        while children:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+            if pid == 0:
+                break
+            tell({"job": children.pop(pid), "exit": os.waitstatus_to_exitcode(status)})
 
 
 if __name__ == "__main__":
-    main()
+    serve(sys.argv[1:])

@@ -1,0 +1,202 @@
+"""Run chapters side by side, each in a fresh process forked from one server that imported torch once.
+
+The server is `python -m literate.worker` (see there). Every chapter process starts as a copy
+of it: no import to pay, and no state from another chapter (threads, random generators,
+module globals, matplotlib settings). A chapter that fails, runs out of time or dies is
+reported with the chapter file and line of the block it was in.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .blocks import Block
+from .outputs import BlockRequest, ChapterRequest, Error, Output, reply_from_json, request_to_json
+
+# For the server, which reads them when it imports torch and matplotlib: no display, a fixed
+# hash seed, and (unless the caller chose otherwise) one math thread, for the same summation
+# order on every machine and no contention between chapters running side by side.
+SERVER_ENVIRONMENT = {"MPLBACKEND": "Agg", "PYTHONHASHSEED": "0"}
+SERVER_DEFAULTS = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+
+
+class ChapterFailed(Exception):
+    """A chapter's block raised, timed out, or its process died; the message starts with `file:line`."""
+
+
+@dataclass(frozen=True)
+class Work:
+    """A chapter to run: its place in reading order, its name for messages, its blocks."""
+
+    position: int
+    name: str
+    blocks: tuple[Block, ...]
+    request: ChapterRequest
+
+
+@dataclass(frozen=True)
+class Finished:
+    position: int
+    outputs: tuple[tuple[Output, ...], ...]
+    seconds: float
+
+
+@dataclass
+class Job:
+    """A chapter whose process the server has been asked to start."""
+
+    work: Work
+    reply_file: Path
+    deadline: float
+    started: float = field(default_factory=time.monotonic)
+    pid: int | None = None
+    timed_out: bool = False
+
+    def stop(self) -> None:
+        """Kill the chapter's process group (the chapter and whatever it started)."""
+        if self.pid is not None:
+            try:
+                os.killpg(self.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+
+    def replies(self) -> list:
+        try:
+            lines = self.reply_file.read_text(encoding="utf-8").splitlines()
+        except OSError:
+            return []
+        return [reply_from_json(json.loads(line)) for line in lines if line.strip()]
+
+
+def describe_error(name: str, block: Block, error: Error) -> str:
+    """`file:line: Type: message`, then the chapter lines the exception passed through."""
+    line = error.frames[-1].line if error.frames else block.line
+    head = f"{name}:{line}: {error.ename}: {error.evalue}"
+    trail = "".join(f"\n  {name}:{f.line}: {f.text}" for f in error.frames)
+    return head + (f"\n  in the block starting at line {block.line}:" + trail if trail else "")
+
+
+def outcome(job: Job, exit_code: int, timeout: float) -> Finished | str:
+    """What a chapter's ended process left: its outputs, or the failure message."""
+    replies = job.replies()
+    work = job.work
+    if replies and replies[-1].done:
+        outputs = tuple(r.outputs for r in replies[:-1])
+        return Finished(work.position, outputs, time.monotonic() - job.started)
+    if replies and replies[-1].outputs and isinstance(replies[-1].outputs[-1], Error):
+        return describe_error(work.name, work.blocks[replies[-1].index], replies[-1].outputs[-1])
+    block = work.blocks[min(len(replies), len(work.blocks) - 1)]
+    if job.timed_out:
+        return (
+            f"{work.name}:{block.line}: timed out: the chapter ran longer than {timeout:g} s; "
+            f"this block (lines {block.line}-{block.end_line - 1}) was still running and was stopped"
+        )
+    return (
+        f"{work.name}:{block.line}: the chapter's process ended while running this block "
+        f"(exit code {exit_code}); a block must not end the interpreter (os._exit) or kill its process"
+    )
+
+
+class Pool:
+    """Runs chapters, at most `workers` at once, in processes forked from one server."""
+
+    def __init__(self, workers: int, timeout: float, preload: list[str], cwd: Path):
+        self.workers, self.timeout = max(1, workers), timeout
+        environment = {**os.environ, **SERVER_ENVIRONMENT}
+        for key, value in SERVER_DEFAULTS.items():
+            environment.setdefault(key, value)
+        # In the build's process group, so a signal that stops the build stops the server too;
+        # its chapter processes die with it.
+        self.server = subprocess.Popen(
+            [sys.executable, "-m", "literate.worker", *preload],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            cwd=cwd,
+            env=environment,
+        )
+        self._buffer = b""
+
+    def _messages(self, timeout: float) -> list[dict]:
+        """The server's messages that arrive within `timeout` seconds (at least one, unless it runs out)."""
+        fd = self.server.stdout.fileno()
+        if b"\n" not in self._buffer and select.select([fd], [], [], max(0.0, timeout))[0]:
+            chunk = os.read(fd, 1 << 16)
+            if not chunk:
+                raise ChapterFailed(f"the execution server stopped (exit code {self.server.wait()})")
+            self._buffer += chunk
+        *lines, self._buffer = self._buffer.split(b"\n")
+        return [json.loads(line) for line in lines]
+
+    def run(self, work: list[Work]):
+        """Run every chapter; yield each `Finished` as it ends, or raise `ChapterFailed`.
+
+        When a chapter fails, the chapters after it in reading order are stopped and the earlier
+        ones run to their end; the failure reported is the first in reading order, so the same
+        fault gives the same error whatever the number of workers or the timing.
+        """
+        pending, running = sorted(work, key=lambda w: w.position), {}
+        failures: dict[int, str] = {}
+        with tempfile.TemporaryDirectory(prefix="literate-") as folder:
+            try:
+                while pending or running:
+                    while pending and len(running) < self.workers:
+                        item = pending.pop(0)
+                        job = Job(item, Path(folder) / f"{item.position}.jsonl", time.monotonic() + self.timeout)
+                        running[item.position] = job
+                        request = {"job": item.position, "reply_file": str(job.reply_file), "request": request_to_json(item.request)}
+                        self.server.stdin.write((json.dumps(request) + "\n").encode())
+                        self.server.stdin.flush()
+                    deadlines = [job.deadline for job in running.values() if not job.timed_out]
+                    wait = min(deadlines) - time.monotonic() if deadlines else 1.0
+                    for message in self._messages(wait):
+                        job = running.get(message["job"])
+                        if job is None:
+                            continue
+                        if "pid" in message:
+                            job.pid = message["pid"]
+                            continue
+                        del running[job.work.position]
+                        result = outcome(job, message["exit"], self.timeout)
+                        if isinstance(result, Finished):
+                            yield result
+                            continue
+                        failures[job.work.position] = result
+                        first = min(failures)
+                        pending = [w for w in pending if w.position < first]
+                        for later in [j for j in running.values() if j.work.position > first]:
+                            later.stop()  # its exit message will come; it is then dropped
+                            del running[later.work.position]
+                    now = time.monotonic()
+                    for job in running.values():
+                        if job.deadline <= now and not job.timed_out and job.pid is not None:
+                            job.timed_out = True
+                            job.stop()
+            finally:
+                for job in running.values():
+                    job.stop()
+                self.close()
+        if failures:
+            raise ChapterFailed(failures[min(failures)])
+
+    def close(self) -> None:
+        """End the server: closing its input lets it finish; it is killed if it does not."""
+        if self.server.poll() is None:
+            self.server.stdin.close()
+            try:
+                self.server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.server.kill()
+                self.server.wait()
+
+
+def chapter_request(name: str, cwd: str, blocks: tuple[Block, ...], import_paths: tuple[str, ...], output_limit: int) -> ChapterRequest:
+    return ChapterRequest(name, cwd, tuple(BlockRequest(b.code, b.line) for b in blocks), import_paths, output_limit)

@@ -1,0 +1,152 @@
+"""Executing chapters in the pool, without MkDocs: isolation, order, limits and the faults it names."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from literate.execute import ExecutionError, Executor
+from literate.outputs import Result, Stream, Truncated
+from literate.project import Project
+
+PYPROJECT = '[tool.literate]\nchapters = "docs/chapters"\npackage = "pkg"\npackage_dir = "src/pkg"\n'
+
+
+def chapter(code: str) -> str:
+    """A chapter with one Python block per code string (blocks separated by a line `---`)."""
+    blocks = textwrap.dedent(code).strip("\n").split("\n---\n")
+    return "# Chapter\n\n" + "\n\n".join(f"```{{.python continuation}}\n{b}\n```" for b in blocks) + "\n"
+
+
+def project(tmp_path: Path, **chapters: str) -> Project:
+    (tmp_path / "pyproject.toml").write_text(PYPROJECT)
+    folder = tmp_path / "docs" / "chapters"
+    folder.mkdir(parents=True)
+    (tmp_path / "src" / "pkg").mkdir(parents=True)
+    (tmp_path / "src" / "pkg" / "__init__.py").write_text("ORIGIN = 'project source'\n")
+    for name, text in chapters.items():
+        (folder / f"{name}.md").write_text(text)
+    return Project.load(tmp_path)
+
+
+def run(book: Project, workers: int = 2, **options):
+    executor = Executor(book, book.root / ".cache", workers=workers, **options)
+    return executor.run_all(book.source_chapters())
+
+
+def texts(run) -> list[str]:
+    return ["".join(o.text for o in block if isinstance(o, (Stream, Result))) for block in run.outputs]
+
+
+def test_each_chapter_starts_from_the_same_state_whatever_ran_before_or_beside(tmp_path):
+    book = project(
+        tmp_path,
+        a=chapter("""
+            import json, random, threading, time
+            json.leaked = True
+            random.seed(1)
+            def chatter():
+                while True:
+                    print("stray line from a thread")
+                    time.sleep(0.001)
+            threading.Thread(target=chatter, daemon=True).start()
+            time.sleep(0.05)
+        """),
+        b=chapter("""
+            import json, random, threading
+            print(hasattr(json, "leaked"), threading.active_count())
+            print(random.random() == __import__("random").Random(1).random())
+        """),
+    )
+    for workers in (1, 2):
+        runs = run(book, workers)
+        assert texts(runs[1]) == ["False 1\nFalse\n"], f"{workers} worker(s)"
+        assert "stray" not in "".join(texts(runs[1]))
+
+
+def test_outputs_do_not_depend_on_the_number_of_workers(tmp_path):
+    code = "import random\nrandom.seed(3)\nprint([random.random() for _ in range(3)])\n---\nsorted({'b', 'a', 'c'})"
+    book = project(tmp_path, **{f"{i:02d}": chapter(code) for i in range(5)})
+    serial = [r.outputs for r in run(book, 1)]
+    (book.root / ".cache").rename(book.root / ".cache-serial")
+    assert [r.outputs for r in run(book, 3)] == serial
+
+
+def test_the_first_failing_chapter_in_reading_order_is_reported_whatever_finishes_first(tmp_path):
+    book = project(
+        tmp_path,
+        **{
+            "1-slow-fail": chapter("import time\ntime.sleep(1.5)\nraise ValueError('first')"),
+            "2-quick-fail": chapter("raise KeyError('second')"),
+            "3-fine": chapter("print('ok')"),
+        },
+    )
+    for workers in (1, 3):
+        with pytest.raises(ExecutionError) as error:
+            run(book, workers)
+        assert str(error.value).startswith("docs/chapters/1-slow-fail.md:6: ValueError: first"), workers
+
+
+def test_the_projects_own_package_is_imported_not_an_installed_copy(tmp_path, monkeypatch):
+    installed = tmp_path / "site-packages" / "pkg"
+    installed.mkdir(parents=True)
+    (installed / "__init__.py").write_text("ORIGIN = 'an installed copy'\n")
+    monkeypatch.setenv("PYTHONPATH", str(installed.parent))
+    book = project(tmp_path, a=chapter("import pkg\npkg.ORIGIN"))
+    assert texts(run(book)[0]) == ["'project source'"]
+
+
+def test_a_block_that_ends_the_process_is_named(tmp_path):
+    book = project(tmp_path, a=chapter("print('before')\n---\nimport os\nos._exit(0)"))
+    with pytest.raises(ExecutionError, match=r"docs/chapters/a\.md:8: the chapter's process ended while running this block"):
+        run(book)
+
+
+def test_sys_exit_is_an_error_of_the_block(tmp_path):
+    book = project(tmp_path, a=chapter("import sys\nsys.exit(3)"))
+    with pytest.raises(ExecutionError, match=r"docs/chapters/a\.md:5: SystemExit: 3"):
+        run(book)
+
+
+def test_output_past_the_limit_is_cut_and_capture_is_linear(tmp_path):
+    book = project(tmp_path, a=chapter("for i in range(1_000_000):\n    print(i)\n---\nprint('next block')"))
+    start = time.monotonic()
+    (result,) = run(book, output_limit=10_000)
+    assert time.monotonic() - start < 30  # a million small writes: seconds, not minutes
+    first, second = result.outputs
+    kept = "".join(o.text for o in first if isinstance(o, Stream))
+    assert len(kept) == 10_000 and kept.startswith("0\n1\n2\n")
+    (truncated,) = [o for o in first if isinstance(o, Truncated)]
+    assert truncated.limit == 10_000 and truncated.dropped == len("".join(f"{i}\n" for i in range(1_000_000))) - 10_000
+    assert second == (Stream("stdout", "next block\n"),)
+
+
+def test_a_lone_surrogate_is_kept_as_its_escape(tmp_path):
+    book = project(tmp_path, a=chapter("print('a\\udc80b')"))
+    assert texts(run(book)[0]) == ["a\\udc80b\n"]
+
+
+def test_stopping_the_build_with_sigterm_leaves_no_process(tmp_path):
+    book = project(tmp_path, a=chapter("import time\ntime.sleep(600)"))
+    script = (
+        "from literate.execute import Executor\nfrom literate.project import Project\n"
+        f"p = Project.load({str(book.root)!r})\nExecutor(p, p.root / '.cache', workers=1).run_all(p.source_chapters())\n"
+    )
+    build = subprocess.Popen([sys.executable, "-c", script], cwd=book.root, start_new_session=True)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and len(psutil.Process(build.pid).children(recursive=True)) < 2:
+        time.sleep(0.1)
+    family = psutil.Process(build.pid).children(recursive=True)
+    assert len(family) >= 2, "the server and the chapter's process were started"
+    os.killpg(build.pid, signal.SIGTERM)  # what `timeout` and CI send to the build's process group
+    build.wait(timeout=30)
+    gone, alive = psutil.wait_procs(family, timeout=10)
+    assert alive == []
