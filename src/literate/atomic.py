@@ -7,12 +7,26 @@ import tempfile
 from pathlib import Path
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+UMASK = _umask()
+
+
 def write_atomic(path: Path, text: str) -> None:
-    """Write `text` to a fresh temporary file beside `path`, then rename it over `path`."""
+    """Write `text` to a fresh temporary file beside `path`, then rename it over `path`.
+
+    The file gets the mode an ordinary write would give it (0666 less the umask), not the
+    private 0600 of a temporary file.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, 0o666 & ~UMASK)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
         os.replace(tmp, path)

@@ -26,7 +26,7 @@ from .atomic import write_atomic
 from .blocks import Block, Chapter
 from .deps import package_modules
 from .outputs import Output, from_json, to_json
-from .pool import ChapterFailed, Pool, Work, chapter_request
+from .pool import Failed, Pool, ServerFailed, Work, chapter_request
 from .project import Project
 
 DEFAULT_TIMEOUT = 600.0  # seconds per chapter
@@ -36,6 +36,14 @@ ORIGIN_MARKER = re.compile(rb"^# %% .*$", re.M)
 
 class ExecutionError(Exception):
     """A block failed or timed out; the message starts with `chapter.md:line`."""
+
+
+@dataclass(frozen=True)
+class ChapterFailure:
+    """A chapter that did not run to its end (only with `keep_going`)."""
+
+    chapter: Chapter
+    message: str  # starts with `chapter.md:line`
 
 
 @dataclass(frozen=True)
@@ -86,15 +94,17 @@ class Executor:
         return digest.hexdigest()
 
     def run(self, chapter: Chapter) -> ChapterRun:
-        return self.run_all([chapter])[0]
+        (run,) = self.run_all([chapter])
+        return run
 
-    def run_all(self, chapters: list[Chapter]) -> list[ChapterRun]:
+    def run_all(self, chapters: list[Chapter], keep_going: bool = False) -> list[ChapterRun | ChapterFailure]:
         """Every chapter's run, in the order given; those that miss the cache run side by side.
 
-        Raises ExecutionError for the first failing chapter in that order; nothing of a failed
-        chapter is cached (the chapters that finished are).
+        A failure raises ExecutionError for the first failing chapter in that order, or with
+        `keep_going` takes that chapter's place in the list while the others run. Nothing of a
+        failed chapter is cached (the chapters that finished are).
         """
-        runs: dict[int, ChapterRun] = {}
+        runs: dict[int, ChapterRun | ChapterFailure] = {}
         work = []
         for position, chapter in enumerate(chapters):
             blocks = chapter.python_blocks
@@ -112,15 +122,21 @@ class Executor:
         if work:
             pool = Pool(self.workers, self.timeout, self.preload, self.project.root)
             try:
-                for finished in pool.run(work):
-                    chapter = chapters[finished.position]
+                for ended in pool.run(work, keep_going):
+                    chapter = chapters[ended.position]
+                    if isinstance(ended, Failed):
+                        runs[ended.position] = ChapterFailure(chapter, ended.message)
+                        continue
                     key = self.key(chapter.python_blocks)
-                    stored = [[to_json(o) for o in block] for block in finished.outputs]
+                    stored = [[to_json(o) for o in block] for block in ended.outputs]
                     self._store(self.cache_dir / f"{key}.json", {"path": chapter.name, "outputs": stored})
                     self.executed.append(chapter.name)
-                    runs[finished.position] = ChapterRun(chapter, key, finished.outputs, True, finished.seconds)
-            except ChapterFailed as exc:
+                    runs[ended.position] = ChapterRun(chapter, key, ended.outputs, True, ended.seconds)
+            except ServerFailed as exc:
                 raise ExecutionError(str(exc)) from None
+        failures = [r for _, r in sorted(runs.items()) if isinstance(r, ChapterFailure)]
+        if failures and not keep_going:
+            raise ExecutionError(failures[0].message)
         return [runs[i] for i in range(len(chapters))]
 
     def _import_paths(self) -> tuple[str, ...]:

@@ -22,11 +22,19 @@ from mkdocs.structure.files import File, Files
 from . import tangle
 from .atomic import write_atomic
 from .blocks import Chapter, ChapterError
-from .execute import DEFAULT_OUTPUT_LIMIT, DEFAULT_TIMEOUT, ChapterRun, ExecutionError, Executor, evict_unused
+from .execute import (
+    DEFAULT_OUTPUT_LIMIT,
+    DEFAULT_TIMEOUT,
+    ChapterFailure,
+    ChapterRun,
+    ExecutionError,
+    Executor,
+    evict_unused,
+)
 from .notebook import chapter_notebook, dumps
 from .outputs import Figure, Truncated
 from .project import Project
-from .weave import WeaveError, weave
+from .weave import WeaveError, fenced, weave
 
 log = logging.getLogger("mkdocs.plugins.literate")
 
@@ -55,7 +63,7 @@ class LiterateConfig(base.Config):
 class LiteratePlugin(BasePlugin[LiterateConfig]):
     def __init__(self):
         self.command = "build"
-        self.runs: dict[str, ChapterRun] = {}  # page src_uri -> its execution
+        self.runs: dict[str, ChapterRun | ChapterFailure] = {}  # page src_uri -> its execution
         self.chapters: dict[Path, Chapter] = {}  # parsed once per build
 
     def on_startup(self, *, command, dirty):
@@ -101,13 +109,19 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
         executor = Executor(
             self.project, self.cache_dir, self.config.timeout, workers, self.config.preload, self.config.output_limit
         )
+        # While serving, a failing chapter shows its error on its page and the rest of the site
+        # is built; MkDocs' server would otherwise hold every request until the error is fixed.
+        keep_going = self.command == "serve"
         try:
             pages = [(file, chapter) for file in files if (chapter := self._chapter(file)) is not None]
-            runs = executor.run_all([chapter for _, chapter in pages])
+            runs = executor.run_all([chapter for _, chapter in pages], keep_going)
         except (ExecutionError, ChapterError) as exc:
             raise PluginError(str(exc)) from None
         for (file, chapter), run in zip(pages, runs):
             self.runs[file.src_uri] = run
+            if isinstance(run, ChapterFailure):
+                log.info("literate: FAILED (shown on the page; a build fails on it): %s", run.message)
+                continue
             if run.executed:
                 log.info("literate: executed %s in %.1f s", chapter.name, run.seconds)
             self._warn_truncated(run)
@@ -182,9 +196,20 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
         run = self.runs.get(page.file.src_uri)
         if run is None:
             return markdown
+        if isinstance(run, ChapterFailure):
+            return failure_notice(run.message) + markdown
         page_dir = posixpath.dirname(page.file.src_uri) or "."
         try:
             markdown = weave(run.chapter, markdown, run.outputs, lambda f: posixpath.relpath(self._figure_uri(f), page_dir))
         except WeaveError as exc:
             raise PluginError(str(exc)) from None
         return self._notebook_links(markdown, page) if self.config.notebooks else markdown
+
+
+def failure_notice(message: str) -> str:
+    """An error box for the top of a chapter page that did not run (while serving)."""
+    return (
+        '!!! failure "This chapter failed to run: no outputs are shown"\n\n'
+        + "\n".join("    " + line for line in fenced(message, ".literate-error").split("\n"))
+        + "\n\n"
+    )

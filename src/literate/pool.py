@@ -29,8 +29,8 @@ SERVER_ENVIRONMENT = {"MPLBACKEND": "Agg", "PYTHONHASHSEED": "0"}
 SERVER_DEFAULTS = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
 
 
-class ChapterFailed(Exception):
-    """A chapter's block raised, timed out, or its process died; the message starts with `file:line`."""
+class ServerFailed(Exception):
+    """The execution server itself stopped."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,12 @@ class Finished:
     position: int
     outputs: tuple[tuple[Output, ...], ...]
     seconds: float
+
+
+@dataclass(frozen=True)
+class Failed:
+    position: int
+    message: str  # starts with `file:line`
 
 
 @dataclass
@@ -85,7 +91,7 @@ def describe_error(name: str, block: Block, error: Error) -> str:
     return head + (f"\n  in the block starting at line {block.line}:" + trail if trail else "")
 
 
-def outcome(job: Job, exit_code: int, timeout: float) -> Finished | str:
+def outcome(job: Job, exit_code: int, timeout: float) -> Finished | Failed:
     """What a chapter's ended process left: its outputs, or the failure message."""
     replies = job.replies()
     work = job.work
@@ -93,16 +99,18 @@ def outcome(job: Job, exit_code: int, timeout: float) -> Finished | str:
         outputs = tuple(r.outputs for r in replies[:-1])
         return Finished(work.position, outputs, time.monotonic() - job.started)
     if replies and replies[-1].outputs and isinstance(replies[-1].outputs[-1], Error):
-        return describe_error(work.name, work.blocks[replies[-1].index], replies[-1].outputs[-1])
+        return Failed(work.position, describe_error(work.name, work.blocks[replies[-1].index], replies[-1].outputs[-1]))
     block = work.blocks[min(len(replies), len(work.blocks) - 1)]
     if job.timed_out:
-        return (
+        return Failed(
+            work.position,
             f"{work.name}:{block.line}: timed out: the chapter ran longer than {timeout:g} s; "
-            f"this block (lines {block.line}-{block.end_line - 1}) was still running and was stopped"
+            f"this block (lines {block.line}-{block.end_line - 1}) was still running and was stopped",
         )
-    return (
+    return Failed(
+        work.position,
         f"{work.name}:{block.line}: the chapter's process ended while running this block "
-        f"(exit code {exit_code}); a block must not end the interpreter (os._exit) or kill its process"
+        f"(exit code {exit_code}); a block must not end the interpreter (os._exit) or kill its process",
     )
 
 
@@ -131,20 +139,20 @@ class Pool:
         if b"\n" not in self._buffer and select.select([fd], [], [], max(0.0, timeout))[0]:
             chunk = os.read(fd, 1 << 16)
             if not chunk:
-                raise ChapterFailed(f"the execution server stopped (exit code {self.server.wait()})")
+                raise ServerFailed(f"the execution server stopped (exit code {self.server.wait()})")
             self._buffer += chunk
         *lines, self._buffer = self._buffer.split(b"\n")
         return [json.loads(line) for line in lines]
 
-    def run(self, work: list[Work]):
-        """Run every chapter; yield each `Finished` as it ends, or raise `ChapterFailed`.
+    def run(self, work: list[Work], keep_going: bool = False):
+        """Run every chapter; yield a `Finished` or `Failed` for each as it ends.
 
-        When a chapter fails, the chapters after it in reading order are stopped and the earlier
-        ones run to their end; the failure reported is the first in reading order, so the same
-        fault gives the same error whatever the number of workers or the timing.
+        Unless `keep_going`, a failure stops the chapters after it in reading order (they yield
+        nothing) while the earlier ones run to their end: the first failure in reading order is
+        then always among those yielded, whatever the number of workers or the timing.
         """
         pending, running = sorted(work, key=lambda w: w.position), {}
-        failures: dict[int, str] = {}
+        first_failure = len(work) + 1 + max((w.position for w in work), default=0)
         with tempfile.TemporaryDirectory(prefix="literate-") as folder:
             try:
                 while pending or running:
@@ -166,15 +174,13 @@ class Pool:
                             continue
                         del running[job.work.position]
                         result = outcome(job, message["exit"], self.timeout)
-                        if isinstance(result, Finished):
-                            yield result
-                            continue
-                        failures[job.work.position] = result
-                        first = min(failures)
-                        pending = [w for w in pending if w.position < first]
-                        for later in [j for j in running.values() if j.work.position > first]:
-                            later.stop()  # its exit message will come; it is then dropped
-                            del running[later.work.position]
+                        yield result
+                        if isinstance(result, Failed) and not keep_going:
+                            first_failure = min(first_failure, result.position)
+                            pending = [w for w in pending if w.position < first_failure]
+                            for later in [j for j in running.values() if j.work.position > first_failure]:
+                                later.stop()  # its exit message will come; it is then dropped
+                                del running[later.work.position]
                     now = time.monotonic()
                     for job in running.values():
                         if job.deadline <= now and not job.timed_out and job.pid is not None:
@@ -184,8 +190,6 @@ class Pool:
                 for job in running.values():
                     job.stop()
                 self.close()
-        if failures:
-            raise ChapterFailed(failures[min(failures)])
 
     def close(self) -> None:
         """End the server: closing its input lets it finish; it is killed if it does not."""

@@ -19,6 +19,7 @@ public, import it from there.
 from __future__ import annotations
 
 import ast
+import os
 import sys
 
 from pytest_markdown_docs._runners import DefaultRunner, register_runner
@@ -31,6 +32,8 @@ class ChainRunner(DefaultRunner):
     def runtest(self, test, args, *, asyncio_runner=None):
         path = str(test.source_path)
         previous = self._chains.pop(path, None)
+        real_exit = os._exit
+        os._exit = _refuse_exit  # a block must not end pytest itself, which would report nothing
         try:
             if previous and previous[0] and test.source.startswith(previous[0]):
                 prefix, namespace = previous
@@ -42,8 +45,13 @@ class ChainRunner(DefaultRunner):
                 namespace = args
                 super().runtest(test, namespace, asyncio_runner=asyncio_runner)
         finally:
+            os._exit = real_exit
             _close_figures()
         self._chains[path] = (test.source, namespace)
+
+
+def _refuse_exit(code: int = 0) -> None:
+    raise RuntimeError(f"the block called os._exit({code}), which would end the test run without a report")
 
 
 def _close_figures() -> None:

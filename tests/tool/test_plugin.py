@@ -180,3 +180,35 @@ def test_a_block_that_never_ends_times_out_and_leaves_no_process(book):
         if "literate.worker" in " ".join(p.info["cmdline"] or []) and p.info["cwd"] == str(book)
     ]
     assert leftovers == []
+
+
+def test_while_serving_a_raising_chapter_shows_its_error_and_the_site_still_answers(book):
+    import socket
+    import urllib.request
+
+    edit(book / "docs/chapters/03-plain.md", "print(6 * 7)", "print(6 / 0)")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    environment = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "PYTHONPATH": str(book / "src")}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "mkdocs", "serve", "--dev-addr", f"127.0.0.1:{port}", "--no-livereload"],
+        cwd=book, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        page = None
+        deadline = time.monotonic() + 90
+        while page is None and time.monotonic() < deadline and server.poll() is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/chapters/03-plain/", timeout=10) as response:
+                    page = response.read().decode()
+            except OSError:
+                time.sleep(0.5)
+        assert page is not None, "the server answered"
+        assert "This chapter failed to run" in page
+        assert "docs/chapters/03-plain.md:4: ZeroDivisionError: division by zero" in page
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/chapters/02-use/", timeout=10) as response:
+            assert "hello &lt;b&gt;world" in response.read().decode(), "the other chapters are built as usual"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
