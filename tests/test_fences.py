@@ -11,6 +11,7 @@ from pytest_markdown_docs.plugin import FenceSyntax, extract_fence_tests
 
 from literate.blocks import parse_file
 from literate.project import Project
+from literate.tangle import SAVE_MARK
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = sorted((ROOT / "docs").rglob("*.md"))
@@ -46,7 +47,7 @@ def test_every_chapter_block_is_part_of_the_chain(page):
 def test_every_save_mark_is_in_a_block_that_runs(page):
     blocks = parse_file(page).python_blocks
     for number, line in enumerate(page.read_text(encoding="utf-8").splitlines(), start=1):
-        if re.search(r"#\s*@save\s*$", line) and "`" not in line:  # code, not prose quoting it
+        if SAVE_MARK.search(line) and "`" not in line:  # code, not prose quoting it
             assert any(b.line <= number < b.end_line for b in blocks), (
                 f"{rel(page)}:{number}: `#@save` outside a Python block that is executed and tested"
             )
