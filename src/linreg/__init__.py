@@ -8,7 +8,7 @@ from .data import data_iter, synthetic_data, tensor_data_iter
 from .model import linreg
 from .loss import squared_loss
 from .optim import sgd
-from .train import train
+from .training import train
 from .autograd import Node
 
 __all__ = [

@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     for path in changed:
-        print(f"wrote {project.relative(path)}")
+        print(f"{'wrote' if path.exists() else 'removed'} {project.relative(path)}")
     return 0
 
 

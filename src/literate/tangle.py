@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import keyword
 import difflib
 import re
 import symtable
@@ -105,7 +106,9 @@ def collect(project: Project, chapters: Sequence[Chapter] | None = None) -> dict
     modules: dict[str, Module] = {}
     origin_of: dict[str, str] = {}  # saved name -> module name (the wrapper's, once wrapped)
     saved_at: dict[str, tuple[str, str]] = {}  # public name -> (module, origin) of its last definition
-    for chapter in project.source_chapters() if chapters is None else chapters:
+    first_saved: dict[str, tuple[int, str]] = {}  # name or module -> (chapter number, where)
+    package_imports: list[tuple[int, str, str]] = []  # (chapter number, "file:line", name)
+    for number, chapter in enumerate(project.source_chapters() if chapters is None else chapters):
         rel = chapter.name
         imports: dict[str, tuple[ast.AST, str]] = {}  # bound name -> (import node, source)
         saved_here: list[Saved] = []
@@ -116,33 +119,34 @@ def collect(project: Project, chapters: Sequence[Chapter] | None = None) -> dict
             if isinstance(stmt, (ast.Import, ast.ImportFrom)):
                 for name in _bound_names(stmt):
                     imports[name] = (stmt, text)
-            head = lines[stmt.lineno - 1]
-            marked_inside = any(
-                SAVE_MARK.search(line) for line in lines[stmt.lineno : stmt.end_lineno]
-            )
+                package_imports.extend((number, f"{rel}:{block.line + stmt.lineno - 1}", n) for n in _package_names(stmt, project.package))
+            head_lines = range(first_lineno - 1, stmt.lineno)  # decorators and the def/class line
+            marked_inside = [i for i in range(stmt.lineno, stmt.end_lineno) if SAVE_MARK.search(lines[i])]
             if marked_inside:
-                line = block.line + next(
-                    i for i in range(stmt.lineno, stmt.end_lineno) if SAVE_MARK.search(lines[i])
-                )
                 raise TangleError(
-                    f"{rel}:{line}: `#@save` must sit on the first line of a top-level statement"
+                    f"{rel}:{block.line + marked_inside[0]}: `#@save` must sit on the first line of a top-level statement"
                 )
-            if not SAVE_MARK.search(head):
+            marked = [i for i in head_lines if SAVE_MARK.search(lines[i])]
+            if not marked:
                 continue
-            if "module" not in chapter.meta:
+            where = f"{rel}:{block.line + marked[0]}"
+            if not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 raise TangleError(
-                    f"{rel}:{block.line + stmt.lineno - 1}: `#@save` needs the chapter's front "
-                    "matter to name its module, e.g. `module: data`"
+                    f"{where}: `#@save` marks a function or class definition, not {_kind(stmt)}; "
+                    "put the mark on a `def` or `class` line (demo code stays in the chapter)"
                 )
+            module_name = _module_name(chapter, where, project.package)
             code_lines = lines[first_lineno - 1 : stmt.end_lineno]
-            code_lines[stmt.lineno - first_lineno] = SAVE_MARK.sub("", head)
+            for i in marked:
+                code_lines[i - (first_lineno - 1)] = SAVE_MARK.sub("", lines[i])
             code = "\n".join(code_lines)
             start = block.line + first_lineno - 1
             defined, needs = _global_uses(code, start)
             saved_here.append(Saved(code, f"{rel}:{start}", defined, needs))
         if not saved_here:
             continue
-        module = modules.setdefault(chapter.meta["module"], Module(chapter.meta["module"]))
+        module = modules.setdefault(module_name, Module(module_name))
+        first_saved.setdefault(module_name, (number, f"{rel}:{_meta_line(chapter, 'module')}"))
         _refuse_redefinitions(saved_here, module.name, chapter.meta.get("wraps") is True, saved_at)
         module.chapters.append(rel)
         module.doc = module.doc or chapter.meta.get("module_doc")
@@ -153,7 +157,80 @@ def collect(project: Project, chapters: Sequence[Chapter] | None = None) -> dict
         for saved in saved_here:
             for name in saved.names:
                 origin_of[name] = module.name
+                first_saved.setdefault(name, (number, saved.origin))
+    _refuse_module_name_clashes(modules, saved_at, first_saved)
+    _refuse_imports_from_later_chapters(package_imports, first_saved, project.package)
     return modules
+
+
+def _kind(stmt: ast.stmt) -> str:
+    """`an assignment`, `a for statement`, ...: what a misplaced `#@save` marks."""
+    names = {ast.Assign: "an assignment", ast.AnnAssign: "an assignment", ast.AugAssign: "an assignment",
+             ast.Expr: "an expression (a call runs on every import)", ast.For: "a for loop",
+             ast.If: "an if statement", ast.While: "a while loop", ast.With: "a with statement",
+             ast.Import: "an import", ast.ImportFrom: "an import"}
+    return names.get(type(stmt), f"a {type(stmt).__name__} statement")
+
+
+def _meta_line(chapter: Chapter, key: str) -> int:
+    """The file line of `key:` in the chapter's front matter (1 if it is not found)."""
+    for number, line in enumerate(chapter.text.split("\n")[: chapter.body_line], start=1):
+        if line.startswith(f"{key}:"):
+            return number
+    return 1
+
+
+def _module_name(chapter: Chapter, where: str, package: str) -> str:
+    """The chapter's `module:`, checked: a plain Python module name inside the package."""
+    if "module" not in chapter.meta:
+        raise TangleError(
+            f"{where}: `#@save` needs the chapter's front matter to name its module, e.g. `module: data`"
+        )
+    name = chapter.meta["module"]
+    line = f"{chapter.name}:{_meta_line(chapter, 'module')}"
+    if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name):
+        raise TangleError(
+            f"{line}: `module: {name}` is not a module name: use lowercase letters, digits and _, "
+            "e.g. `module: data` (the file src/<package>/data.py)"
+        )
+    if name.startswith("_") or name == package:
+        raise TangleError(f"{line}: `module: {name}` is reserved; choose a name such as `module: data`")
+    return name
+
+
+def _refuse_module_name_clashes(modules, saved_at, first_saved) -> None:
+    """A module may not share its name with an exported function or class: `package.name` would be ambiguous."""
+    for name in modules:
+        if name in saved_at:
+            raise TangleError(
+                f"{first_saved[name][1]}: `module: {name}` is also the name of `{name}`, saved at "
+                f"{saved_at[name][1]}: `package.{name}` would mean both; rename the module"
+            )
+
+
+def _package_names(node: ast.Import | ast.ImportFrom, package: str) -> list[str]:
+    """What a chapter's import takes from the package: names, or module names."""
+    if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+        if node.module == package:
+            return [a.name for a in node.names if a.name != "*"]
+        if node.module.startswith(package + "."):
+            return [node.module.split(".")[1]]
+    if isinstance(node, ast.Import):
+        return [a.name.split(".")[1] for a in node.names if a.name.startswith(package + ".")]
+    return []
+
+
+def _refuse_imports_from_later_chapters(package_imports, first_saved, package) -> None:
+    """A chapter may import from the package only what its own or an earlier chapter saved."""
+    for number, where, name in package_imports:
+        if name not in first_saved:
+            raise TangleError(f"{where}: `{package}` has no `{name}`: no chapter saves it")
+        saved_in, origin = first_saved[name]
+        if saved_in > number:
+            raise TangleError(
+                f"{where}: `{name}` is saved later in the book, at {origin}; a chapter may import only "
+                "what it or an earlier chapter saves (move the definition, or the chapter)"
+            )
 
 
 def _refuse_redefinitions(saved_here, module, wraps, saved_at) -> None:

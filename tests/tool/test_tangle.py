@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import textwrap
@@ -177,9 +178,37 @@ def test_translations_are_not_tangled(tmp_path):
             "---\nmodule: m\n---\n# T\n\n```{.python continuation}\ndef f(:  #@save\n```\n",
             r"01-bad.md:7: ",
         ),
+        # `#@save` marks a def or class; anything else would run or be exported on import.
+        *[
+            (f"---\nmodule: m\n---\n# T\n\n```{{.python continuation}}\n{code}\n```\n", rf"01-bad.md:7: `#@save` marks a function or class definition, not {kind}")
+            for code, kind in [
+                ("x = 1  #@save", "an assignment"),
+                ("for i in range(3):  #@save\n    pass", "a for loop"),
+                ("if True:  #@save\n    pass", "an if statement"),
+                ("print('hi')  #@save", "an expression"),
+            ]
+        ],
+        # `module:` must name a plain module inside the package.
+        *[
+            (f"---\ntitle: T\nmodule: {name}\n---\n# T\n\n```{{.python continuation}}\ndef f():  #@save\n    return 1\n```\n", rf"01-bad.md:3: `module: {re.escape(name.strip("'"))}` is {why}")
+            for name, why in [
+                ("../../evil", "not a module name"),
+                ("my-mod", "not a module name"),
+                ("5", "not a module name"),
+                ("''", "not a module name"),
+                ("class", "not a module name"),
+                ("__init__", "reserved"),
+                ("pkg", "reserved"),
+            ]
+        ],
+        (
+            "---\nmodule: f\n---\n# T\n\n```{.python continuation}\ndef f():  #@save\n    return 1\n```\n",
+            r"01-bad.md:2: `module: f` is also the name of `f`, saved at docs/chapters/01-bad.md:7",
+        ),
     ],
 )
 def test_errors_name_the_chapter_line(tmp_path, chapter, message):
+    # (`module: ''` is YAML for the empty string.)
     project = make_project(tmp_path, {"01-bad.md": chapter})
     with pytest.raises(tangle.TangleError, match=message):
         tangle.write(project)
@@ -270,3 +299,25 @@ def test_the_real_package_is_in_step_with_the_chapters(root):
     """A hand edit of src/linreg (or a chapter edited without `make tangle`) fails here."""
     diff = tangle.check(Project.load(root))
     assert diff == "", "\n" + diff
+
+
+def test_a_save_mark_on_the_decorator_line_saves_the_decorated_definition(tmp_path):
+    chapter = "---\nmodule: m\n---\n# T\n\n```{.python continuation}\nimport functools\n\n@functools.cache  #@save\ndef f():\n    return 1\n```\n"
+    project = make_project(tmp_path, {"01-one.md": chapter})
+    tangle.write(project)
+    module = (tmp_path / "src/pkg/m.py").read_text()
+    assert "@functools.cache\ndef f():" in module and "#@save" not in module
+
+
+def test_a_chapter_cannot_import_what_a_later_chapter_saves(tmp_path):
+    early = "# Early\n\n```{.python continuation}\nfrom pkg import double\n```\n"
+    project = make_project(tmp_path, {"00-early.md": early, "01-one.md": FIRST})
+    with pytest.raises(tangle.TangleError, match=r"00-early.md:4: `double` is saved later in the book, at docs/chapters/01-one.md:\d+"):
+        tangle.write(project)
+
+
+def test_importing_a_name_no_chapter_saves_is_named(tmp_path):
+    chapter = "# T\n\n```{.python continuation}\nfrom pkg import nothing\n```\n"
+    project = make_project(tmp_path, {"01-one.md": FIRST, "02-two.md": chapter})
+    with pytest.raises(tangle.TangleError, match=r"02-two.md:4: `pkg` has no `nothing`: no chapter saves it"):
+        tangle.write(project)
