@@ -13,6 +13,7 @@ import pytest
 from literate import tangle
 from literate.project import Project
 
+QUOTE = "'"
 PYPROJECT = """\
 [tool.literate]
 chapters = "docs/chapters"
@@ -190,7 +191,7 @@ def test_translations_are_not_tangled(tmp_path):
         ],
         # `module:` must name a plain module inside the package.
         *[
-            (f"---\ntitle: T\nmodule: {name}\n---\n# T\n\n```{{.python continuation}}\ndef f():  #@save\n    return 1\n```\n", rf"01-bad.md:3: `module: {re.escape(name.strip("'"))}` is {why}")
+            (f"---\ntitle: T\nmodule: {name}\n---\n# T\n\n```{{.python continuation}}\ndef f():  #@save\n    return 1\n```\n", rf"01-bad.md:3: `module: {re.escape(name.strip(QUOTE))}` is {why}")
             for name, why in [
                 ("../../evil", "not a module name"),
                 ("my-mod", "not a module name"),
