@@ -34,6 +34,7 @@ from .execute import (
 from .notebook import chapter_notebook, dumps
 from .outputs import Figure, Truncated
 from .project import Project
+from .translation import differences
 from .weave import WeaveError, fenced, weave
 
 log = logging.getLogger("mkdocs.plugins.literate")
@@ -96,8 +97,24 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
         if path.parent != self.chapters_dir.resolve():
             return None
         if path not in self.chapters:
-            self.chapters[path] = self.project.parse(path)
+            chapter = self.project.parse(path)
+            self._check_translation(chapter)
+            self.chapters[path] = chapter
         return self.chapters[path]
+
+    def _check_translation(self, chapter: Chapter) -> None:
+        """A chapter of another edition must carry its source chapter's code, or the pages would differ."""
+        source = self.project.chapters / chapter.path.name
+        if not source.is_file():
+            raise ChapterError(
+                f"{chapter.name}:1: no source chapter {self.project.relative(source)}: an edition translates "
+                "the source chapters, file for file"
+            )
+        problems = differences(self.project.parse(source), chapter)
+        if problems:
+            raise ChapterError(
+                "\n".join(problems) + "\nA translation changes only the prose: copy the code blocks from the source chapter."
+            )
 
     # Before mkdocs-jupyter's on_files (priority 0), so the notebooks added here are rendered as pages.
     @event_priority(50)
