@@ -143,6 +143,10 @@ def figure_alt_text(figure) -> str:
 
 def error_output(exc: BaseException, filename: str) -> Error:
     """The error, with the chapter's own lines it passed through (where it raised, and how it got there)."""
+    if isinstance(exc, SyntaxError) and exc.filename == filename and exc.lineno:
+        # Raised by compile(): the line is the error's own, and the message needs no "(file, line)".
+        frame = Frame(exc.lineno, (exc.text or "").strip())
+        return Error(type(exc).__name__, exc.msg, (frame,), "".join(traceback.format_exception_only(exc)))
     frames = tuple(
         Frame(f.lineno, (f.line or "").strip())
         for f in traceback.extract_tb(exc.__traceback__)

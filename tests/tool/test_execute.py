@@ -150,3 +150,11 @@ def test_stopping_the_build_with_sigterm_leaves_no_process(tmp_path):
     build.wait(timeout=30)
     gone, alive = psutil.wait_procs(family, timeout=10)
     assert alive == []
+
+
+def test_a_syntax_error_found_by_the_compiler_names_its_own_line_once(tmp_path):
+    book = project(tmp_path, a=chapter("x = 1\n---\ny = 2\nbreak"))
+    with pytest.raises(ExecutionError) as error:
+        run(book)
+    first_line = str(error.value).splitlines()[0]
+    assert first_line == "docs/chapters/a.md:9: SyntaxError: 'break' outside loop"
