@@ -4,6 +4,11 @@ A top-level statement whose first line carries `#@save` is copied, in chapter
 order, into the module its chapter names in front matter (`module: data`). The
 imports it needs are taken from the chapter's own import statements; names it
 takes from the package itself become relative imports of the defining module.
+
+A public name may be saved once. A chapter whose front matter says `wraps: true`
+may save a name again in another module (a wrapper, e.g. one that checks the
+arguments, then calls the first definition from its module): the package then
+exports the wrapper, and the first definition stays in its own module.
 """
 
 from __future__ import annotations
@@ -97,7 +102,8 @@ def _statements(chapter: Chapter, rel: str):
 def collect(project: Project) -> dict[str, Module]:
     """Read every chapter and gather the modules their saved statements make."""
     modules: dict[str, Module] = {}
-    origin_of: dict[str, str] = {}  # saved name -> module name
+    origin_of: dict[str, str] = {}  # saved name -> module name (the wrapper's, once wrapped)
+    saved_at: dict[str, tuple[str, str]] = {}  # public name -> (module, origin) of its last definition
     for path in project.chapter_files():
         chapter = parse_file(path)
         rel = project.relative(path)
@@ -137,17 +143,55 @@ def collect(project: Project) -> dict[str, Module]:
         if not saved_here:
             continue
         module = modules.setdefault(chapter.meta["module"], Module(chapter.meta["module"]))
+        _refuse_redefinitions(saved_here, module.name, chapter.meta.get("wraps") is True, saved_at)
         module.chapters.append(rel)
         module.doc = module.doc or chapter.meta.get("module_doc")
+        module.saved.extend(saved_here)
+        # Before this chapter's names count as saved: a wrapper's import of the name it wraps
+        # must reach the earlier definition, not the wrapper.
+        _resolve_imports(module, saved_here, imports, origin_of, project.package, rel, modules)
         for saved in saved_here:
-            module.saved.append(saved)
             for name in saved.names:
                 origin_of[name] = module.name
-        _resolve_imports(module, saved_here, imports, origin_of, project.package, rel)
     return modules
 
 
-def _resolve_imports(module, saved_here, imports, origin_of, package, rel) -> None:
+def _refuse_redefinitions(saved_here, module, wraps, saved_at) -> None:
+    """Fail on a public name saved twice, unless a `wraps: true` chapter wraps it from another module."""
+    for saved in saved_here:
+        for name in sorted(n for n in saved.names if not n.startswith("_")):
+            if name in saved_at:
+                first_module, first_origin = saved_at[name]
+                if not (wraps and first_module != module):
+                    why = (
+                        "a wrapper must live in another module"
+                        if wraps
+                        else "to wrap it, say `wraps: true` in the later chapter's front matter "
+                        "and save the wrapper in another module"
+                    )
+                    raise TangleError(
+                        f"{saved.origin}: `{name}` is saved again; it was first saved at "
+                        f"{first_origin} ({why})"
+                    )
+            saved_at[name] = (module, saved.origin)
+
+
+def _package_import(node: ast.ImportFrom, name: str, modules, origin_of, package, rel, line) -> str | None:
+    """The relative import for bound `name` of `from <package>[.sub] import ...`; None if not one."""
+    if node.level != 0 or not node.module or node.module.split(".")[0] != package:
+        return None
+    alias = next(a for a in node.names if (a.asname or a.name) == name)
+    as_part = f" as {alias.asname}" if alias.asname and alias.asname != alias.name else ""
+    if node.module != package:  # from package.sub import name
+        return f"from .{node.module[len(package) + 1 :]} import {alias.name}{as_part}"
+    if alias.name in origin_of:  # a saved name wins over a module of that name, as in Python
+        return f"from .{origin_of[alias.name]} import {alias.name}{as_part}"
+    if alias.name in modules:  # from package import sub (a module of the package)
+        return f"from . import {alias.name}{as_part}"
+    raise TangleError(f"{rel}:{line}: `{alias.name}` is not saved by any earlier chapter")
+
+
+def _resolve_imports(module, saved_here, imports, origin_of, package, rel, modules) -> None:
     """Give `module` the chapter imports its new statements need; fail on a name with no source."""
     defined = {n for s in module.saved for n in s.names}
     for saved in saved_here:
@@ -160,10 +204,8 @@ def _resolve_imports(module, saved_here, imports, origin_of, package, rel) -> No
                     "imported in this chapter"
                 )
             node, text = imports[name]
-            if isinstance(node, ast.ImportFrom) and node.module == package and node.level == 0:
-                if name not in origin_of:
-                    raise TangleError(f"{rel}:{line}: `{name}` is not saved by any earlier chapter")
-                text = f"from .{origin_of[name]} import {name}"
+            if isinstance(node, ast.ImportFrom):
+                text = _package_import(node, name, modules, origin_of, package, rel, line) or text
             elif isinstance(node, ast.Import) and any(
                 a.name.split(".")[0] == package for a in node.names
             ):
@@ -194,7 +236,10 @@ def render(module: Module, package: str) -> str:
 
 
 def render_init(modules: dict[str, Module], package: str) -> str:
-    names = []
+    exporter: dict[str, str] = {}  # public name -> the module it is exported from: a wrapper's, if wrapped
+    for module in modules.values():
+        for name in module.public:
+            exporter[name] = module.name
     sources = ", ".join(dict.fromkeys(c for m in modules.values() for c in m.chapters)) or "no chapter"
     lines = [
         f'"""{package}: the code of the book, tangled from its chapters."""\n',
@@ -204,11 +249,11 @@ def render_init(modules: dict[str, Module], package: str) -> str:
     ]
     imports = []
     for module in modules.values():
-        if module.public:
-            imports.append(f"from .{module.name} import {', '.join(sorted(module.public))}")
-            names.extend(module.public)
+        exported = sorted(n for n in module.public if exporter[n] == module.name)
+        if exported:
+            imports.append(f"from .{module.name} import {', '.join(exported)}")
     lines.append("\n".join(imports) + "\n")
-    lines.append("__all__ = [\n" + "".join(f'    "{n}",\n' for n in names) + "]\n")
+    lines.append("__all__ = [\n" + "".join(f'    "{n}",\n' for n in exporter) + "]\n")
     return "\n".join(lines)
 
 

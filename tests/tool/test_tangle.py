@@ -186,6 +186,86 @@ def test_errors_name_the_chapter_line(tmp_path, chapter, message):
     assert not (tmp_path / "src/pkg").exists()  # nothing half-written
 
 
+CHECKED = """\
+---
+module: checked
+wraps: true
+---
+# Checked
+
+```{.python continuation}
+from pkg import numbers
+from pkg.more import quadruple as plain_quadruple
+```
+
+```{.python continuation}
+def _check_int(x):  #@save
+    if not isinstance(x, int):
+        raise TypeError(f"x must be an int, got {type(x).__name__}")
+
+
+def double(x):  #@save
+    _check_int(x)
+    return numbers.double(x)
+
+
+def quadruple(x):  #@save
+    _check_int(x)
+    return plain_quadruple(x)
+```
+"""
+
+
+def run_in(folder: Path, code: str) -> str:
+    result = subprocess.run([sys.executable, "-c", code], cwd=folder, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_a_wrapping_chapter_exports_its_wrappers_and_leaves_the_wrapped_in_place(tmp_path):
+    project = make_project(tmp_path, {"01-one.md": FIRST, "02-two.md": SECOND, "03-checked.md": CHECKED})
+    tangle.write(project)
+    checked = (tmp_path / "src/pkg/checked.py").read_text()
+    # Submodules and names of submodules, imported from the package, become relative imports.
+    assert "from . import numbers\n" in checked
+    assert "from .more import quadruple as plain_quadruple\n" in checked
+    init = (tmp_path / "src/pkg/__init__.py").read_text()
+    assert "from .checked import double, quadruple\n" in init
+    assert "from .numbers import circle_area\n" in init and "from .more import" not in init
+    assert init.count('"double"') == 1 and init.count('"quadruple"') == 1
+    out = run_in(
+        tmp_path / "src",
+        "import pkg, pkg.numbers, pkg.more\n"
+        "print(pkg.double(3), pkg.quadruple(3), pkg.numbers.double(1.5), pkg.more.quadruple(0.5))\n"
+        "print(pkg.double.__module__, pkg.numbers.double.__module__, sorted(pkg.__all__))\n"
+        "try:\n    pkg.double(1.5)\nexcept TypeError as e:\n    print(e)",
+    )
+    assert out.splitlines() == [
+        "6 12 3.0 2.0",
+        "pkg.checked pkg.numbers ['circle_area', 'double', 'quadruple']",
+        "x must be an int, got float",
+    ]
+
+
+def test_a_name_saved_twice_names_both_places(tmp_path):
+    again = SECOND.replace("def quadruple(x):  #@save", "def double(x):  #@save")
+    project = make_project(tmp_path, {"01-one.md": FIRST, "02-two.md": again})
+    with pytest.raises(tangle.TangleError) as error:
+        tangle.write(project)
+    message = str(error.value)
+    assert message.startswith("docs/chapters/02-two.md:11: `double` is saved again")
+    assert "first saved at docs/chapters/01-one.md:13" in message and "wraps: true" in message
+    assert not (tmp_path / "src/pkg").exists()
+
+
+def test_a_wrapper_in_the_same_module_is_refused(tmp_path):
+    same_module = CHECKED.replace("module: checked", "module: numbers")
+    project = make_project(tmp_path, {"01-one.md": FIRST, "02-two.md": SECOND, "03-checked.md": same_module})
+    with pytest.raises(tangle.TangleError, match=r"03-checked.md:\d+: `double` is saved again; it was first "
+                       r"saved at docs/chapters/01-one.md:13 \(a wrapper must live in another module\)"):
+        tangle.write(project)
+
+
 def test_the_real_package_is_in_step_with_the_chapters(root):
     """A hand edit of src/linreg (or a chapter edited without `make tangle`) fails here."""
     diff = tangle.check(Project.load(root))
