@@ -14,21 +14,21 @@ from .train import train as unchecked_train
 __all__ = ["synthetic_data", "data_iter", "tensor_data_iter", "linreg", "squared_loss", "sgd", "train"]
 
 
-# %% docs/chapters/11-checked-api.md:65
+# %% docs/chapters/11-checked-api.md:69
 def _check_int(name, value, minimum):
     """Raise ValueError, naming the argument, unless value is an int >= minimum."""
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
 
 
-# %% docs/chapters/11-checked-api.md:71
+# %% docs/chapters/11-checked-api.md:75
 def _check_lr(lr):
     """Raise ValueError unless lr is a positive number."""
     if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not lr > 0:
         raise ValueError(f"lr must be a positive number, got {lr!r}")
 
 
-# %% docs/chapters/11-checked-api.md:77
+# %% docs/chapters/11-checked-api.md:81
 def _check_tensors(names, *values):
     """Raise TypeError, naming the arguments, unless every value is a tensor."""
     if not all(isinstance(value, torch.Tensor) for value in values):
@@ -36,23 +36,26 @@ def _check_tensors(names, *values):
         raise TypeError(f"{names} must be tensors, got {got}")
 
 
-# %% docs/chapters/11-checked-api.md:84
+# %% docs/chapters/11-checked-api.md:88
 def _check_minibatch_args(batch_size, features, labels):
-    """The arguments of the minibatch iterators: a batch size, and one label per row of features."""
+    """Check a batch size, and one label per row of features."""
     _check_int("batch_size", batch_size, 1)
     _check_tensors("features and labels", features, labels)
     if len(features) != len(labels):
         raise ValueError(
-            f"features and labels must have the same number of rows, got {len(features)} and {len(labels)}"
+            "features and labels must have the same number of rows, "
+            f"got {len(features)} and {len(labels)}"
         )
 
 
-# %% docs/chapters/11-checked-api.md:94
+# %% docs/chapters/11-checked-api.md:99
 def _check_inputs_and_weights(X, w, X_name):
-    """Raise an error naming X_name and w unless X @ w multiplies a 2-D X by one weight per column."""
+    """Raise an error naming X_name and w unless X is 2-D with one weight per column."""
     _check_tensors(f"{X_name} and w", X, w)
     if X.dim() != 2:
-        raise ValueError(f"{X_name} must be a 2-D tensor (batch_size, num_inputs), got shape {tuple(X.shape)}")
+        raise ValueError(
+            f"{X_name} must be a 2-D tensor (batch_size, num_inputs), got shape {tuple(X.shape)}"
+        )
     if X.shape[1] != w.shape[0]:
         raise ValueError(
             f"{X_name} has {X.shape[1]} columns but w has {w.shape[0]} rows; "
@@ -60,9 +63,9 @@ def _check_inputs_and_weights(X, w, X_name):
         )
 
 
-# %% docs/chapters/11-checked-api.md:111
+# %% docs/chapters/11-checked-api.md:118
 def synthetic_data(w, b, num_examples):
-    """synthetic_data of chapter 1, after checking w and num_examples; w may be a list of numbers."""
+    """Chapter 1's synthetic_data, after checks; w may also be a list of numbers."""
     try:
         w = torch.as_tensor(w, dtype=torch.float32)
     except (TypeError, ValueError, RuntimeError):
@@ -73,41 +76,42 @@ def synthetic_data(w, b, num_examples):
     return data.synthetic_data(w, b, num_examples)
 
 
-# %% docs/chapters/11-checked-api.md:123
+# %% docs/chapters/11-checked-api.md:130
 def data_iter(batch_size, features, labels):
-    """data_iter of chapter 2; a bad argument fails at this call, not at the first minibatch."""
+    """Chapter 2's data_iter; a bad argument fails here, not at the first minibatch."""
     _check_minibatch_args(batch_size, features, labels)
     return data.data_iter(batch_size, features, labels)
 
 
-# %% docs/chapters/11-checked-api.md:129
+# %% docs/chapters/11-checked-api.md:136
 def tensor_data_iter(batch_size, features, labels):
-    """tensor_data_iter of chapter 2; a bad argument fails at this call, not at the first minibatch."""
+    """Chapter 2's tensor_data_iter; a bad argument fails here, not at the first minibatch."""
     _check_minibatch_args(batch_size, features, labels)
     return data.tensor_data_iter(batch_size, features, labels)
 
 
-# %% docs/chapters/11-checked-api.md:140
+# %% docs/chapters/11-checked-api.md:147
 def linreg(X, w, b):
-    """linreg of chapter 4, after checking that X @ w fits."""
+    """Chapter 4's linreg, after checking that X @ w fits."""
     _check_inputs_and_weights(X, w, "X")
     return model.linreg(X, w, b)
 
 
-# %% docs/chapters/11-checked-api.md:146
+# %% docs/chapters/11-checked-api.md:153
 def squared_loss(y_hat, y):
-    """squared_loss of chapter 5, after checking that y holds one label per prediction."""
+    """Chapter 5's squared_loss, after checking that y has one label per prediction."""
     _check_tensors("y_hat and y", y_hat, y)
     if y.numel() != y_hat.numel():
         raise ValueError(
-            f"y_hat and y must hold one value per example, got {y_hat.numel()} and {y.numel()} elements"
+            "y_hat and y must hold one value per example, "
+            f"got {y_hat.numel()} and {y.numel()} elements"
         )
     return loss.squared_loss(y_hat, y)
 
 
-# %% docs/chapters/11-checked-api.md:161
+# %% docs/chapters/11-checked-api.md:169
 def sgd(params, lr, batch_size):
-    """sgd of chapter 6, after checking every argument: a bad one leaves all parameters unchanged."""
+    """Chapter 6's sgd, after checking every argument: a bad one changes no parameter."""
     _check_lr(lr)
     _check_int("batch_size", batch_size, 1)
     params = list(params)  # it may be a generator, which can be read only once
@@ -115,13 +119,15 @@ def sgd(params, lr, batch_size):
         if not isinstance(param, torch.Tensor):
             raise TypeError(f"params[{i}] must be a tensor, got {type(param).__name__}")
         if param.grad is None:
-            raise ValueError(f"params[{i}] has no .grad: call backward() on the loss before sgd()")
+            raise ValueError(
+                f"params[{i}] has no .grad: call backward() on the loss before sgd()"
+            )
     optim.sgd(params, lr, batch_size)
 
 
-# %% docs/chapters/11-checked-api.md:174
+# %% docs/chapters/11-checked-api.md:184
 def train(features, labels, w, b, lr=0.03, num_epochs=3, batch_size=10):
-    """train of chapter 7, after checking every argument: a bad one fails before the first update."""
+    """Chapter 7's train, after checking every argument, before the first update."""
     _check_minibatch_args(batch_size, features, labels)
     _check_inputs_and_weights(features, w, "features")
     for name, param in [("w", w), ("b", b)]:
