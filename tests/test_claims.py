@@ -193,7 +193,7 @@ def test_ch6_the_full_gradient_points_to_the_true_values_after_the_first_step():
 # --- chapter 8: MSELoss with optim.SGD needs half the learning rate -----------------------------
 
 
-def _framework_run(seed, framework_lr, steps=20):
+def _framework_run(seed, framework_lr, ours_lr=0.03, steps=20):
     """Chapter 8's experiment: ours and nn.Linear + MSELoss + SGD(framework_lr) on the same minibatches."""
     torch.manual_seed(seed)
     random.seed(seed)
@@ -207,7 +207,7 @@ def _framework_run(seed, framework_lr, steps=20):
     optimizer = torch.optim.SGD(net.parameters(), lr=framework_lr)
     for _, (X, y) in zip(range(steps), data_iter(10, features, labels)):
         squared_loss(linreg(X, w, b), y).sum().backward()
-        sgd([w, b], 0.03, 10)
+        sgd([w, b], ours_lr, 10)
         optimizer.zero_grad()
         torch.nn.MSELoss()(net(X), y).backward()
         optimizer.step()
@@ -220,3 +220,9 @@ def test_ch8_half_the_learning_rate_gives_our_steps_and_the_same_rate_does_not()
     for seed in SEEDS:
         assert _framework_run(seed, 0.03 / 2) < 1e-5, f"seed {seed}"
         assert _framework_run(seed, 0.03) > 0.1, f"seed {seed}"
+
+
+def test_ch8_the_originals_concise_settings_are_our_sgd_at_lr_0_06():
+    """'原书 3.3 节……MSELoss 和 SGD(lr=0.03)，相当于这里的 sgd 用学习率 0.06'"""
+    for seed in SEEDS:
+        assert _framework_run(seed, 0.03, ours_lr=0.06) < 1e-5, f"seed {seed}"
