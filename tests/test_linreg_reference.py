@@ -1,24 +1,39 @@
-"""The scratch code of chapters 4-7 against PyTorch's own: nn.Linear, mse_loss, optim.SGD."""
+"""The scratch code of chapters 4-7 against PyTorch's own: nn.Linear, mse_loss, optim.SGD.
+
+The reference comparisons run on both the taught functions (`linreg.model.linreg`, ...) and the
+checked functions the package exports (the appendix), which must give exactly the same results.
+"""
 
 from __future__ import annotations
 
 import math
 import random
 
+import numpy as np
 import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from linreg import data_iter, linreg, sgd, squared_loss, synthetic_data, train
+import linreg as package
+from linreg import data, data_iter, linreg, loss, model, optim, sgd, squared_loss, synthetic_data, train
+
+LINREGS = [model.linreg, linreg]
+LOSSES = [loss.squared_loss, squared_loss]
+SGDS = [optim.sgd, sgd]
+
+
+def name(function) -> str:
+    return f"{function.__module__}.{function.__name__}"
 
 
 # --- linreg (chapter 4) against nn.Linear ---------------------------------------------
 
 
+@pytest.mark.parametrize("linreg", LINREGS, ids=name)
 @settings(max_examples=30, deadline=None)
 @given(batch_size=st.integers(1, 50), num_inputs=st.integers(1, 6), seed=st.integers(0, 2**16))
-def test_linreg_matches_nn_linear(batch_size, num_inputs, seed):
+def test_linreg_matches_nn_linear(linreg, batch_size, num_inputs, seed):
     torch.manual_seed(seed)
     layer = torch.nn.Linear(num_inputs, 1)
     X = torch.randn(batch_size, num_inputs)
@@ -29,7 +44,8 @@ def test_linreg_matches_nn_linear(batch_size, num_inputs, seed):
     torch.testing.assert_close(y_hat, layer(X).detach())
 
 
-def test_linreg_gradients_match_nn_linear():
+@pytest.mark.parametrize("linreg", LINREGS, ids=name)
+def test_linreg_gradients_match_nn_linear(linreg):
     torch.manual_seed(0)
     layer = torch.nn.Linear(2, 1)
     w = layer.weight.detach().T.clone().requires_grad_()
@@ -41,7 +57,8 @@ def test_linreg_gradients_match_nn_linear():
     torch.testing.assert_close(b.grad, layer.bias.grad)
 
 
-def test_bias_gradient_is_the_sum_over_rows():
+@pytest.mark.parametrize("linreg", LINREGS, ids=name)
+def test_bias_gradient_is_the_sum_over_rows(linreg):
     """Chapter 4: the broadcast b gets the sum of every example's gradient."""
     torch.manual_seed(0)
     X = torch.randn(10, 2)
@@ -69,9 +86,10 @@ def test_linreg_names_X_and_w(X, w, match):
 # --- squared_loss (chapter 5) against mse_loss -------------------------------------------
 
 
+@pytest.mark.parametrize("squared_loss", LOSSES, ids=name)
 @settings(max_examples=30, deadline=None)
 @given(n=st.integers(1, 40), flat_labels=st.booleans(), seed=st.integers(0, 2**16))
-def test_squared_loss_value_and_gradient_match_mse_loss(n, flat_labels, seed):
+def test_squared_loss_value_and_gradient_match_mse_loss(squared_loss, n, flat_labels, seed):
     torch.manual_seed(seed)
     y_hat = torch.randn(n, 1, requires_grad=True)
     y = torch.randn(n, 1)
@@ -90,7 +108,8 @@ def test_squared_loss_value_and_gradient_match_mse_loss(n, flat_labels, seed):
     torch.testing.assert_close(grad_ours, (y_hat - y).detach())  # chapter 5: the 1/2 makes it the error
 
 
-def test_squared_loss_gradient_wrt_parameters_matches_mse_loss():
+@pytest.mark.parametrize("squared_loss", LOSSES, ids=name)
+def test_squared_loss_gradient_wrt_parameters_matches_mse_loss(squared_loss):
     """The mean of our loss is half of MSELoss, so its gradients are half of MSELoss's."""
     torch.manual_seed(0)
     X, y = torch.randn(32, 2), torch.randn(32, 1)
@@ -102,7 +121,8 @@ def test_squared_loss_gradient_wrt_parameters_matches_mse_loss():
         torch.testing.assert_close(2 * g_ours, g_ref)
 
 
-def test_without_reshape_the_difference_broadcasts_to_n_by_n():
+@pytest.mark.parametrize("squared_loss", LOSSES, ids=name)
+def test_without_reshape_the_difference_broadcasts_to_n_by_n(squared_loss):
     """Chapter 5: what squared_loss's reshape prevents."""
     y_hat, y = torch.zeros(7, 1), torch.arange(7.0)
     assert (y_hat - y).shape == (7, 7)
@@ -117,8 +137,9 @@ def test_squared_loss_names_y_hat_and_y():
 # --- sgd (chapter 6) against torch.optim.SGD -----------------------------------------------
 
 
+@pytest.mark.parametrize("sgd", SGDS, ids=name)
 @pytest.mark.parametrize("batch_size", [1, 10, 37])
-def test_sgd_matches_torch_optim_sgd(batch_size):
+def test_sgd_matches_torch_optim_sgd(sgd, batch_size):
     """Our sum-of-losses gradient divided by batch_size is torch.optim.SGD on the mean loss."""
     torch.manual_seed(0)
     features, labels = synthetic_data(torch.tensor([2, -3.4]), 4.2, 8 * batch_size)  # 8 full minibatches
@@ -145,7 +166,8 @@ def test_sgd_matches_torch_optim_sgd(batch_size):
     assert w.is_leaf and b.is_leaf and w.requires_grad and b.requires_grad
 
 
-def test_sgd_accepts_any_iterable_of_params():
+@pytest.mark.parametrize("sgd", SGDS, ids=name)
+def test_sgd_accepts_any_iterable_of_params(sgd):
     w = torch.ones(2, 1, requires_grad=True)
     (w.sum() * 3).backward()
     sgd((p for p in [w]), 0.5, 3)
@@ -183,6 +205,41 @@ def test_in_place_update_outside_no_grad_is_refused():
     w.sum().backward()
     with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
         w -= 0.1 * w.grad
+
+
+# --- the taught functions use operators only; the checked ones only add checks -----------
+
+
+def test_the_taught_model_and_loss_run_on_anything_with_the_operators():
+    """linreg and squared_loss use @, -, ** and reshape only: NumPy arrays go through them too."""
+    rng = np.random.default_rng(0)
+    X, w, b, y = rng.normal(size=(6, 2)), rng.normal(size=(2, 1)), rng.normal(size=(1,)), rng.normal(size=6)
+    y_hat = model.linreg(X, w, b)
+    np.testing.assert_allclose(y_hat, X @ w + b)
+    np.testing.assert_allclose(loss.squared_loss(y_hat, y), (y_hat - y.reshape(6, 1)) ** 2 / 2)
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 2**16), num_examples=st.integers(1, 50), num_inputs=st.integers(1, 4))
+def test_checked_functions_return_what_the_taught_ones_return(seed, num_examples, num_inputs):
+    results = []
+    for module in (data, package):  # the taught synthetic_data, then the checked one
+        torch.manual_seed(seed)
+        results.append(module.synthetic_data(torch.randn(num_inputs), 0.5, num_examples))
+    for taught, checked in zip(*results):
+        assert torch.equal(taught, checked)
+    X, y = results[0]
+    w, b = torch.randn(num_inputs, 1), torch.randn(1)
+    assert torch.equal(linreg(X, w, b), model.linreg(X, w, b))
+    assert torch.equal(squared_loss(linreg(X, w, b), y), loss.squared_loss(model.linreg(X, w, b), y))
+
+
+def test_checked_synthetic_data_takes_a_list_for_w():
+    torch.manual_seed(0)
+    X, y = synthetic_data([2, -3.4], 4.2, 5)
+    torch.manual_seed(0)
+    X2, y2 = data.synthetic_data(torch.tensor([2, -3.4]), 4.2, 5)
+    assert torch.equal(X, X2) and torch.equal(y, y2)
 
 
 # --- train (chapter 7) ------------------------------------------------------------------
@@ -272,3 +329,20 @@ def test_train_passes_bad_lr_and_batch_size_errors_through_before_any_update():
     with pytest.raises(ValueError, match=r"^batch_size must be an int >= 1"):
         train(features, labels, w, b, batch_size=0)
     assert torch.equal(w.detach(), before)
+
+
+def test_train_names_features_that_do_not_fit_w():
+    features, labels, w, b = _setup(0, num_examples=20)
+    with pytest.raises(ValueError, match=r"^features has 3 columns but w has 2 rows"):
+        train(torch.ones(20, 3), labels, w, b)
+    with pytest.raises(ValueError, match=r"^features must be a 2-D tensor"):
+        train(torch.ones(20), labels, w, b)
+
+
+@pytest.mark.parametrize("which", ["w", "b"])
+def test_train_names_a_parameter_without_requires_grad(which):
+    features, labels, w, b = _setup(0, num_examples=20)
+    args = {"w": w, "b": b}
+    args[which] = args[which].detach()
+    with pytest.raises(ValueError, match=rf"^{which} must be a tensor created with requires_grad=True"):
+        train(features, labels, args["w"], args["b"])

@@ -12,62 +12,28 @@ __all__ = ["synthetic_data", "data_iter", "tensor_data_iter"]
 # %% docs/chapters/01-synthetic-data.md:47
 def synthetic_data(w, b, num_examples):
     """Draw num_examples samples of y = Xw + b + noise, with noise ~ N(0, 0.01^2)."""
-    try:
-        w = torch.as_tensor(w, dtype=torch.float32)
-    except (TypeError, ValueError, RuntimeError):
-        raise TypeError(f"w must be a 1-D tensor of numbers, got {type(w).__name__}") from None
-    if w.dim() != 1:
-        raise ValueError(f"w must be a 1-D tensor of weights, got shape {tuple(w.shape)}")
-    if isinstance(num_examples, bool) or not isinstance(num_examples, int) or num_examples < 1:
-        raise ValueError(f"num_examples must be a positive int, got {num_examples!r}")
     X = torch.normal(0, 1, (num_examples, len(w)))  # (num_examples, len(w))
-    y = torch.matmul(X, w) + b  # (num_examples,)
+    y = X @ w + b  # (num_examples,)
     y += torch.normal(0, 0.01, y.shape)  # measurement noise
     return X, y.reshape((-1, 1))  # labels as a column: (num_examples, 1)
 
 
-# %% docs/chapters/02-reading-data.md:48
-def _check_minibatch_args(batch_size, features, labels):
-    """Raise ValueError, naming the argument, unless the arguments describe valid minibatches."""
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be an int >= 1, got {batch_size!r}")
-    if not isinstance(features, torch.Tensor) or not isinstance(labels, torch.Tensor):
-        raise TypeError(
-            f"features and labels must be tensors, got {type(features).__name__} and {type(labels).__name__}"
-        )
-    if len(features) != len(labels):
-        raise ValueError(
-            f"features and labels must have the same number of rows, "
-            f"got {len(features)} and {len(labels)}"
-        )
-
-
-# %% docs/chapters/02-reading-data.md:64
+# %% docs/chapters/02-reading-data.md:46
 def data_iter(batch_size, features, labels):
     """Yield minibatches (X, y) in a new random order each call; the last one may be shorter."""
-    _check_minibatch_args(batch_size, features, labels)
     num_examples = len(features)
     indices = list(range(num_examples))
     random.shuffle(indices)  # a fresh order for every pass over the data
-
-    def minibatches():
-        for i in range(0, num_examples, batch_size):
-            batch_indices = torch.tensor(indices[i : i + batch_size])  # (<= batch_size,)
-            yield features[batch_indices], labels[batch_indices]
-
-    return minibatches()
+    for i in range(0, num_examples, batch_size):
+        batch_indices = torch.tensor(indices[i : i + batch_size])  # (<= batch_size,)
+        yield features[batch_indices], labels[batch_indices]
 
 
-# %% docs/chapters/02-reading-data.md:155
+# %% docs/chapters/02-reading-data.md:132
 def tensor_data_iter(batch_size, features, labels):
     """Like data_iter, but the shuffled indices stay a tensor: no Python list, no conversion."""
-    _check_minibatch_args(batch_size, features, labels)
     num_examples = len(features)
     indices = torch.randperm(num_examples)  # (num_examples,), a fresh order for every pass
-
-    def minibatches():
-        for i in range(0, num_examples, batch_size):
-            batch_indices = indices[i : i + batch_size]  # a view: slicing copies nothing
-            yield features[batch_indices], labels[batch_indices]
-
-    return minibatches()
+    for i in range(0, num_examples, batch_size):
+        batch_indices = indices[i : i + batch_size]  # a view: slicing copies nothing
+        yield features[batch_indices], labels[batch_indices]

@@ -8,19 +8,9 @@ import torch
 __all__ = ["sgd"]
 
 
-# %% docs/chapters/06-optimizer.md:52
+# %% docs/chapters/06-optimizer.md:53
 def sgd(params, lr, batch_size):
     """One minibatch SGD step: param -= lr * param.grad / batch_size, then zero param.grad."""
-    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not lr > 0:
-        raise ValueError(f"lr must be a positive number, got {lr!r}")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be an int >= 1, got {batch_size!r}")
-    params = list(params)
-    for i, param in enumerate(params):  # check them all before changing any
-        if not isinstance(param, torch.Tensor):
-            raise TypeError(f"params[{i}] must be a tensor, got {type(param).__name__}")
-        if param.grad is None:
-            raise ValueError(f"params[{i}] has no .grad: call backward() on the loss before sgd()")
     with torch.no_grad():  # the update is not part of the model: autograd must not record it
         for param in params:
             param -= lr * param.grad / batch_size  # a step along the mean gradient of the minibatch

@@ -47,6 +47,8 @@ def _imported(tree: ast.AST, package: str, package_dir: Path, relative_ok: bool)
             if relative_ok and node.level == 1:
                 if node.module:
                     found.add(node.module.split(".")[0])
+                else:  # from . import module
+                    found.update(a.name for a in node.names if (package_dir / f"{a.name}.py").exists())
                 continue
             if node.level or not node.module:
                 continue

@@ -106,8 +106,9 @@ def collect(project: Project, chapters: Sequence[Chapter] | None = None) -> dict
     modules: dict[str, Module] = {}
     origin_of: dict[str, str] = {}  # saved name -> module name (the wrapper's, once wrapped)
     saved_at: dict[str, tuple[str, str]] = {}  # public name -> (module, origin) of its last definition
-    first_saved: dict[str, tuple[int, str]] = {}  # name or module -> (chapter number, where)
-    package_imports: list[tuple[int, str, str]] = []  # (chapter number, "file:line", name)
+    first_saved: dict[str, tuple[int, str]] = {}  # name -> (chapter number, where)
+    first_module: dict[str, tuple[int, str]] = {}  # module -> (chapter number, where)
+    package_imports: list[tuple[int, str, str, bool]] = []  # (chapter number, "file:line", name, is a module)
     for number, chapter in enumerate(project.source_chapters() if chapters is None else chapters):
         rel = chapter.name
         imports: dict[str, tuple[ast.AST, str]] = {}  # bound name -> (import node, source)
@@ -119,7 +120,8 @@ def collect(project: Project, chapters: Sequence[Chapter] | None = None) -> dict
             if isinstance(stmt, (ast.Import, ast.ImportFrom)):
                 for name in _bound_names(stmt):
                     imports[name] = (stmt, text)
-                package_imports.extend((number, f"{rel}:{block.line + stmt.lineno - 1}", n) for n in _package_names(stmt, project.package))
+                where = f"{rel}:{block.line + stmt.lineno - 1}"
+                package_imports.extend((number, where, *n) for n in _package_names(stmt, project.package))
             head_lines = range(first_lineno - 1, stmt.lineno)  # decorators and the def/class line
             marked_inside = [i for i in range(stmt.lineno, stmt.end_lineno) if SAVE_MARK.search(lines[i])]
             if marked_inside:
@@ -146,7 +148,7 @@ def collect(project: Project, chapters: Sequence[Chapter] | None = None) -> dict
         if not saved_here:
             continue
         module = modules.setdefault(module_name, Module(module_name))
-        first_saved.setdefault(module_name, (number, f"{rel}:{_meta_line(chapter, 'module')}"))
+        first_module.setdefault(module_name, (number, f"{rel}:{_meta_line(chapter, 'module')}"))
         _refuse_redefinitions(saved_here, module.name, chapter.meta.get("wraps") is True, saved_at)
         module.chapters.append(rel)
         module.doc = module.doc or chapter.meta.get("module_doc")
@@ -158,8 +160,8 @@ def collect(project: Project, chapters: Sequence[Chapter] | None = None) -> dict
             for name in saved.names:
                 origin_of[name] = module.name
                 first_saved.setdefault(name, (number, saved.origin))
-    _refuse_module_name_clashes(modules, saved_at, first_saved)
-    _refuse_imports_from_later_chapters(package_imports, first_saved, project.package)
+    _refuse_module_name_clashes(modules, saved_at, first_module)
+    _refuse_imports_from_later_chapters(package_imports, first_saved, first_module, project.package)
     return modules
 
 
@@ -198,34 +200,36 @@ def _module_name(chapter: Chapter, where: str, package: str) -> str:
     return name
 
 
-def _refuse_module_name_clashes(modules, saved_at, first_saved) -> None:
+def _refuse_module_name_clashes(modules, saved_at, first_module) -> None:
     """A module may not share its name with an exported function or class: `package.name` would be ambiguous."""
     for name in modules:
         if name in saved_at:
             raise TangleError(
-                f"{first_saved[name][1]}: `module: {name}` is also the name of `{name}`, saved at "
+                f"{first_module[name][1]}: `module: {name}` is also the name of `{name}`, saved at "
                 f"{saved_at[name][1]}: `package.{name}` would mean both; rename the module"
             )
 
 
-def _package_names(node: ast.Import | ast.ImportFrom, package: str) -> list[str]:
-    """What a chapter's import takes from the package: names, or module names."""
+def _package_names(node: ast.Import | ast.ImportFrom, package: str) -> list[tuple[str, bool]]:
+    """What a chapter's import takes from the package: (name, whether it must be a module)."""
     if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
         if node.module == package:
-            return [a.name for a in node.names if a.name != "*"]
+            return [(a.name, False) for a in node.names if a.name != "*"]
         if node.module.startswith(package + "."):
-            return [node.module.split(".")[1]]
+            return [(node.module.split(".")[1], True)]
     if isinstance(node, ast.Import):
-        return [a.name.split(".")[1] for a in node.names if a.name.startswith(package + ".")]
+        return [(a.name.split(".")[1], True) for a in node.names if a.name.startswith(package + ".")]
     return []
 
 
-def _refuse_imports_from_later_chapters(package_imports, first_saved, package) -> None:
-    """A chapter may import from the package only what its own or an earlier chapter saved."""
-    for number, where, name in package_imports:
-        if name not in first_saved:
-            raise TangleError(f"{where}: `{package}` has no `{name}`: no chapter saves it")
-        saved_in, origin = first_saved[name]
+def _refuse_imports_from_later_chapters(package_imports, first_saved, first_module, package) -> None:
+    """A chapter may import from the package only what its own or an earlier chapter saves."""
+    for number, where, name, is_module in package_imports:
+        known = first_module if is_module else {**first_module, **first_saved}
+        if name not in known:
+            what = "module" if is_module else "name or module"
+            raise TangleError(f"{where}: `{package}` has no {what} `{name}`: no chapter saves it")
+        saved_in, origin = known[name]
         if saved_in > number:
             raise TangleError(
                 f"{where}: `{name}` is saved later in the book, at {origin}; a chapter may import only "

@@ -320,5 +320,12 @@ def test_a_chapter_cannot_import_what_a_later_chapter_saves(tmp_path):
 def test_importing_a_name_no_chapter_saves_is_named(tmp_path):
     chapter = "# T\n\n```{.python continuation}\nfrom pkg import nothing\n```\n"
     project = make_project(tmp_path, {"01-one.md": FIRST, "02-two.md": chapter})
-    with pytest.raises(tangle.TangleError, match=r"02-two.md:4: `pkg` has no `nothing`: no chapter saves it"):
+    with pytest.raises(tangle.TangleError, match=r"02-two.md:4: `pkg` has no name or module `nothing`: no chapter saves it"):
+        tangle.write(project)
+
+
+def test_importing_from_a_module_that_does_not_exist_is_named(tmp_path):
+    chapter = "# T\n\n```{.python continuation}\nfrom pkg.double import double\n```\n"
+    project = make_project(tmp_path, {"01-one.md": FIRST, "02-two.md": chapter})
+    with pytest.raises(tangle.TangleError, match=r"02-two.md:4: `pkg` has no module `double`"):
         tangle.write(project)
