@@ -30,15 +30,13 @@ class LiterateConfig(base.Config):
     cache_dir = opt.Type(str, default=".cache/literate")
     figures_dir = opt.Type(str, default="assets/figures")
     notebooks = opt.Type(bool, default=True)  # export each chapter as an executed .ipynb
-    # Link text above each chapter, by the page's language suffix (`name.en.md` -> "en").
-    notebook_text = opt.Type(
-        dict,
-        default={
-            "default": "下载本章的 Jupyter 笔记本（含运行结果）",
-            "en": "Download this chapter as a Jupyter notebook (with its outputs)",
-        },
-    )
-    notebook_view_text = opt.Type(dict, default={"default": "在线查看", "en": "view it online"})
+    # The folder of this edition's chapters, from the project root (default: `chapters` of
+    # [tool.literate]); a translation built as its own MkDocs project names its own.
+    chapters = opt.Optional(opt.Type(str))
+    # Link texts above each chapter, in the edition's language (the book's mkdocs.yml sets them);
+    # by default the notebook's file name and "HTML".
+    notebook_text = opt.Optional(opt.Type(str))
+    notebook_view_text = opt.Type(str, default="HTML")
 
 
 class LiteratePlugin(BasePlugin[LiterateConfig]):
@@ -54,6 +52,8 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
         self.execute = os.environ.get("LITERATE_EXECUTE", "1" if self.config.execute else "0") != "0"
         self.timeout = float(os.environ.get("LITERATE_TIMEOUT", self.config.timeout))
         self.cache_dir = self.project.root / os.environ.get("LITERATE_CACHE_DIR", self.config.cache_dir)
+        chapters = self.config.chapters
+        self.chapters = (self.project.root / chapters).resolve() if chapters else self.project.chapters.resolve()
         return config
 
     def on_pre_build(self, *, config):
@@ -69,11 +69,10 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
     def _is_chapter(self, file: File) -> bool:
         path = Path(file.abs_src_path or "")
         included = file.inclusion.is_included()  # not a page listed in `exclude_docs` or a draft
-        return included and file.is_documentation_page() and path.parent == self.project.chapters.resolve()
+        return included and file.is_documentation_page() and path.parent == self.chapters
 
-    # After the plugins that rebuild the file collection (an i18n plugin runs at -100 and keeps
-    # only the current language's pages): chapters are then the pages of the edition being
-    # built, and the figure files added here are not dropped or mistaken for sources.
+    # After the other plugins' on_files (mkdocs-jupyter's among them): the figure and notebook
+    # files added here are then neither dropped nor mistaken for sources.
     @event_priority(-110)
     def on_files(self, files: Files, *, config):
         self.runs = {}
@@ -112,46 +111,27 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
     def _notebook_files(self, file: File, run: ChapterRun, files: Files, config) -> None:
         """Write the chapter's executed notebook twice: a page rendered by mkdocs-jupyter, and a download."""
         notebook = dumps(chapter_notebook(Path(file.abs_src_path).read_text(encoding="utf-8"), run.outputs))
-        # Cached under the source file's name, so `name.en.md` (which an i18n plugin serves as
-        # `name.md`) gets its own; shown under one name in every edition (`name.ipynb`), in the
-        # folder the plugin built the chapter's page into (en/...), beside the edition's pages.
-        name = Path(file.abs_src_path).name[: -len(".md")] + ".ipynb"
-        public, edition = name.split(".", 1)[0] + ".ipynb", self._edition_folder(file)
-        root = self.cache_dir / "files"
+        name = Path(file.abs_src_path).stem + ".ipynb"
+        # One folder per edition (its docs folder): editions built at once never share a file.
+        root = self.cache_dir / "files" / Path(config.docs_dir).name
         for folder in ("notebooks", "downloads"):
             path = root / folder / name
             if not path.exists() or path.read_text(encoding="utf-8") != notebook:
                 write_atomic(path, notebook)
             new = File(f"{folder}/{name}", str(root), config.site_dir, config.use_directory_urls)
-            shown = File(f"{folder}/{public}", str(root), config.site_dir, config.use_directory_urls)
             if folder == "notebooks":
                 # Rendered as a page by mkdocs-jupyter, whose own on_files has already run.
                 from mkdocs_jupyter.plugin import NotebookFile
 
-                options = dict(use_directory_urls=config.use_directory_urls, site_dir=config.site_dir)
-                new, shown = NotebookFile(new, **options), NotebookFile(shown, **options)
-            new.dest_uri = edition + shown.dest_uri
-            new.abs_dest_path = os.path.normpath(os.path.join(config.site_dir, new.dest_uri))
-            new.url = new._get_url(config.use_directory_urls)
+                new = NotebookFile(new, use_directory_urls=config.use_directory_urls, site_dir=config.site_dir)
             files.append(new)
         run.notebook = name
-
-    @staticmethod
-    def _edition_folder(file: File) -> str:
-        """The folder a plugin such as i18n built this page's edition into ("en/" for
-        `chapters/x.en.md` built to `en/chapters/x/`): what precedes its source folder in its destination."""
-        source_dir = posixpath.dirname(file.src_uri)
-        at = f"/{file.dest_uri}".find(f"/{source_dir}/") if source_dir else -1
-        return file.dest_uri[:at] if at > 0 else ""
 
     def _notebook_links(self, markdown: str, page, run: ChapterRun) -> str:
         name = run.notebook
         if name is None:
             return markdown
-        stem = Path(page.file.abs_src_path).name[: -len(".md")]
-        language = stem.split(".", 1)[1] if "." in stem else "default"
-        texts = self.config.notebook_text, self.config.notebook_view_text
-        download, view = (t.get(language, t.get("default", "")) for t in texts)
+        download, view = self.config.notebook_text or name, self.config.notebook_view_text
         page_dir = posixpath.dirname(page.file.src_uri) or "."
         links = (
             f"[{download}]({posixpath.relpath('downloads/' + name, page_dir)})"
@@ -163,24 +143,8 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
         lines[at:at] = ["", links, ""]
         return "\n".join(lines)
 
-    # Before mkdocs-jupyter's own on_post_build, which deletes every rendered-notebook cache entry
-    # the current build did not use. With two editions built one after the other, each would
-    # delete the other's entries and every notebook would be rendered anew on every build
-    # (about 0.7 s each). Its entries are keyed by the notebook's bytes, so keeping them is
-    # safe; entries unused for 30 days are evicted here instead, like the execution cache.
-    @event_priority(10)
     def on_post_build(self, *, config):
         evict_unused(self.cache_dir)
-        jupyter = config.plugins.get("mkdocs-jupyter")
-        used = getattr(jupyter, "_used_cache_paths", None)
-        if jupyter is None or used is None or not jupyter.config.get("cache"):
-            return
-        for entry in used:  # what this build used counts as fresh
-            if Path(entry).exists():
-                os.utime(entry)
-        folder = Path(jupyter.config["cache_dir"])
-        evict_unused(folder)
-        used.update(folder.glob("*.json"))
 
     def on_page_markdown(self, markdown, *, page, config, files):
         if posixpath.basename(posixpath.dirname(page.file.src_uri)) == "notebooks":
