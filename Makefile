@@ -8,14 +8,30 @@ BIN := $(VENV)/bin
 VENDOR := docs/assets/vendor
 MATHJAX := node_modules/mathjax/es5
 
-.PHONY: serve site test tangle check bench lock clean
+.PHONY: serve serve-en site editions test tangle check bench lock clean
 
+# One edition per MkDocs project: mkdocs.yml (Chinese), mkdocs.en.yml (English).
 serve: $(BIN)/.installed $(VENDOR)/.installed tangle
 	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000 --livereload
 
+serve-en: $(BIN)/.installed $(VENDOR)/.installed tangle
+	SITE_URL=http://127.0.0.1:8001/en/ $(BIN)/mkdocs serve -f mkdocs.en.yml --dev-addr 127.0.0.1:8001 --livereload
+
 site: $(BIN)/.installed $(VENDOR)/.installed tangle
 	@mkdir -p .cache
-	flock .cache/site.lock $(BIN)/mkdocs build --strict
+	flock .cache/site.lock $(MAKE) --no-print-directory editions
+
+# Both editions into $(SITE): zh/, then en/ (each build cleans only its own folder; the second
+# finds every chapter's outputs in the execution cache), and at the root a page leading to
+# them and the Chinese 404 page, for servers with one 404 page. ORIGIN (e.g.
+# http://127.0.0.1:8123) is where the site will be served, when not http://127.0.0.1:8000:
+# the language switcher finds the same page through the sitemaps, which hold full addresses.
+SITE ?= site
+editions:
+	$(if $(ORIGIN),SITE_URL=$(ORIGIN)/zh/) $(BIN)/mkdocs build --strict -f mkdocs.yml --site-dir $(SITE)/zh
+	$(if $(ORIGIN),SITE_URL=$(ORIGIN)/en/) $(BIN)/mkdocs build --strict -f mkdocs.en.yml --site-dir $(SITE)/en
+	cp site-root/index.html $(SITE)/index.html
+	cp $(SITE)/zh/404.html $(SITE)/404.html
 
 test: $(BIN)/.installed $(VENDOR)/.installed
 	$(BIN)/pytest

@@ -62,8 +62,9 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
 
 
 def pages(site: Path) -> list[str]:
-    training = sorted(site.glob("chapters/07-*/index.html")) or sorted(site.glob("chapters/01-*/index.html"))
-    found = [""]
+    """The Chinese edition's home page and training chapter."""
+    training = sorted(site.glob("zh/chapters/07-*/index.html")) or sorted(site.glob("zh/chapters/01-*/index.html"))
+    found = ["zh/"]
     if training:
         found.append(training[0].parent.relative_to(site).as_posix() + "/")
     return found

@@ -66,7 +66,7 @@ def test_a_raising_block_fails_naming_file_and_line_and_is_not_cached(book):
     path.write_text(path.read_text().replace("raise RuntimeError('injected fault')", "print('fixed', value)"))
     fixed = build(book)
     assert fixed.returncode == 0, fixed.stderr
-    assert "fixed 1" in (book / "site/chapters/01-synthetic-data/index.html").read_text()
+    assert "fixed 1" in (book / "site/zh/chapters/01-synthetic-data/index.html").read_text()
 
 
 def test_a_block_that_never_ends_is_stopped_and_named(book):
@@ -97,7 +97,7 @@ def test_a_package_change_reruns_the_chapters_that_import_it(book):
     before = (book / "site").exists()
     assert not before
     assert build(book).returncode == 0
-    page = book / "site/chapters/02-reading-data/index.html"
+    page = book / "site/zh/chapters/02-reading-data/index.html"
     old = page.read_text()
     path = book / CHAPTER
     path.write_text(path.read_text().replace("y += torch.normal(0, 0.01, y.shape)", "y += 100 + torch.normal(0, 0.01, y.shape)"))
@@ -146,7 +146,7 @@ def test_output_that_looks_like_html_or_markdown_is_shown_as_text(book):
     append_block(book, 'print("<script>alert(1)</script> **bold** <img src=x>")\nprint("```python\\nfenced\\n```")')
     result = build(book)
     assert result.returncode == 0, result.stderr
-    html = (book / "site/chapters/01-synthetic-data/index.html").read_text()
+    html = (book / "site/zh/chapters/01-synthetic-data/index.html").read_text()
     assert "&lt;script&gt;alert(1)&lt;/script&gt; **bold** &lt;img src=x&gt;" in html
     assert "<script>alert(1)" not in html and "<strong>bold</strong>" not in html
     assert "```python\nfenced\n```" in html

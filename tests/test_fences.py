@@ -14,7 +14,9 @@ from literate.project import Project
 from literate.tangle import SAVE_MARK
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGES = sorted((ROOT / "docs").rglob("*.md"))
+# Both editions' pages: docs/ (Chinese, built into zh/) and docs-en/ (English, built into en/).
+EDITIONS = {"zh": ROOT / "docs", "en": ROOT / "docs-en"}
+PAGES = sorted(p for docs in EDITIONS.values() for p in docs.rglob("*.md") if "assets" not in p.relative_to(docs).parts)
 CHAPTERS = [p for p in PAGES if p.parent.name == "chapters"]
 
 
@@ -66,11 +68,8 @@ def test_tangled_code_points_back_at_executed_blocks():
 @pytest.mark.slow
 def test_the_renderer_shows_every_block_as_highlighted_python(built_site):
     for page in CHAPTERS:
-        stem = page.name[: -len(".md")]
-        language = ""
-        if "." in stem:  # a translation, name.xx.md, is served under /xx/
-            stem, language = stem.split(".", 1)
-        html = (built_site / language / "chapters" / stem / "index.html").read_text(encoding="utf-8")
+        language = next(lang for lang, docs in EDITIONS.items() if page.is_relative_to(docs))
+        html = (built_site / language / "chapters" / page.stem / "index.html").read_text(encoding="utf-8")
         python_blocks = len(parse_file(page).python_blocks)
         assert "{.python" not in html, f"{rel(page)}: a fence's attributes leaked into the page"
         rendered = len(re.findall(r'<div class="highlight"><pre>', html))

@@ -26,7 +26,7 @@ def text_outputs(cell) -> tuple[str, list[str]]:
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.name)
 def test_notebook_reruns_in_a_fresh_kernel_with_the_same_outputs(built_site, chapter):
-    path = built_site / "downloads" / f"{chapter.stem}.ipynb"
+    path = built_site / "zh" / "downloads" / f"{chapter.stem}.ipynb"
     exported = nbformat.reads(path.read_text(encoding="utf-8"), as_version=4)
     nbformat.validate(exported)
     code = [c for c in exported.cells if c.cell_type == "code"]

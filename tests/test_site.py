@@ -10,13 +10,13 @@ pytestmark = pytest.mark.slow
 
 
 def test_chapter_one_shows_its_outputs_and_scatter_plot(built_site):
-    html = (built_site / "chapters/01-synthetic-data/index.html").read_text(encoding="utf-8")
+    html = (built_site / "zh/chapters/01-synthetic-data/index.html").read_text(encoding="utf-8")
     assert re.search(r"features: tensor\(\[[-\d.]+, +[-\d.]+\]\)", html)
     assert "torch.Size([1000, 2])" in html and "torch.Size([1000, 1])" in html
     images = re.findall(r'<img[^>]*src="([^"]+\.svg)"', html)
     assert images, "the scatter plot is missing"
     for src in images:
-        assert (built_site / "chapters/01-synthetic-data" / src).resolve().is_file()
+        assert (built_site / "zh/chapters/01-synthetic-data" / src).resolve().is_file()
 
 
 def test_no_page_points_at_another_origin(built_site):

@@ -1,9 +1,10 @@
 """The English edition: same chapters, same code, block for block; each edition searchable in its language.
 
-A translation `NN-slug.en.md` sits beside its chapter `NN-slug.md`. Only the prose is
-translated: every fenced block (language, options and code) must be byte-identical, so both
-editions show one execution of the same code. Diagrams are the exception: their labels are
-prose, so only their kind and options must match.
+Each edition is one MkDocs project: mkdocs.yml (Chinese, docs/) and mkdocs.en.yml (English,
+docs-en/), built into the site's zh/ and en/. A translation has its source's path in the other
+docs folder. Only the prose is translated: every fenced block (language, options and code) must
+be byte-identical, so both editions show one execution of the same code. Diagrams are the
+exception: their labels are prose, so only their kind and options must match.
 """
 
 from __future__ import annotations
@@ -15,19 +16,30 @@ from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import pytest
+from mkdocs.config import load_config
 
 from literate.blocks import Block, parse_file
 from literate.project import Project
 
 ROOT = Path(__file__).resolve().parents[1]
 PROJECT = Project.load(ROOT)
-DOCS = ROOT / "docs"
-LANGUAGES = ("en",)  # translations, beside the default (Chinese) pages
+# Each edition's folder in the site and its docs folder, as its MkDocs project says.
+EDITIONS = {
+    Path(config.site_dir).name: Path(config.docs_dir)
+    for config in (load_config(str(ROOT / name)) for name in ("mkdocs.yml", "mkdocs.en.yml"))
+}
+DOCS = EDITIONS["zh"]  # the source edition
+LANGUAGES = tuple(language for language in EDITIONS if language != "zh")  # its translations
 TRANSLATED_TEXT = frozenset({"mermaid"})  # fences whose content is prose (diagram labels)
 SHARED_META = ("module", "module_doc")  # front matter that shapes the tangled package
 
 CHAPTERS = PROJECT.chapter_files()
-PAIRS = [(chapter, chapter.with_name(f"{chapter.stem}.{lang}.md")) for chapter in CHAPTERS for lang in LANGUAGES]
+PAIRS = [(chapter, EDITIONS[lang] / chapter.relative_to(DOCS)) for chapter in CHAPTERS for lang in LANGUAGES]
+
+
+def sources(docs: Path) -> list[Path]:
+    """The Markdown pages of an edition (not the shared assets, a link into docs/)."""
+    return sorted(p for p in docs.rglob("*.md") if p.relative_to(docs).parts[0] != "assets")
 
 
 def rel(path: Path) -> str:
@@ -103,20 +115,25 @@ def test_translation_has_the_same_module(chapter: Path, translation: Path):
 
 
 @pytest.mark.parametrize(
-    "page", sorted(p for p in DOCS.rglob("*.md") if "." not in p.stem and p.parent != PROJECT.chapters),
-    ids=lambda p: p.relative_to(DOCS).as_posix(),
+    "page", [p for p in sources(DOCS) if p.parent != PROJECT.chapters], ids=lambda p: p.relative_to(DOCS).as_posix()
 )
 def test_every_other_page_is_translated(page: Path):
     for lang in LANGUAGES:
-        translation = page.with_name(f"{page.stem}.{lang}.md")
+        translation = EDITIONS[lang] / page.relative_to(DOCS)
         assert translation.is_file(), f"{rel(page)} has no translation: write {rel(translation)}"
 
 
 def test_every_translation_has_its_page():
     for lang in LANGUAGES:
-        for translation in DOCS.rglob(f"*.{lang}.md"):
-            source = translation.with_name(translation.name[: -len(f".{lang}.md")] + ".md")
+        for translation in sources(EDITIONS[lang]):
+            source = DOCS / translation.relative_to(EDITIONS[lang])
             assert source.is_file(), f"{rel(translation)} translates {rel(source)}, which does not exist"
+
+
+def test_the_editions_share_one_assets_folder():
+    for lang in LANGUAGES:
+        assets = EDITIONS[lang] / "assets"
+        assert assets.resolve() == (DOCS / "assets").resolve(), f"{rel(assets)} is not a link to {rel(DOCS / 'assets')}"
 
 
 def test_a_changed_block_is_reported(tmp_path: Path):
@@ -142,29 +159,48 @@ HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
 def pages(site: Path):
-    for page in sorted(site.rglob("*.html")):
-        if "assets" not in page.relative_to(site).parts:
-            yield page
+    """The HTML pages of the editions (zh/, en/), not of their assets."""
+    for language in EDITIONS:
+        for page in sorted((site / language).rglob("*.html")):
+            if "assets" not in page.relative_to(site).parts:
+                yield page
 
 
 def edition(site: Path, page: Path) -> str:
-    first = page.relative_to(site).parts[0]
-    return first if first in LANGUAGES else "zh"
+    return page.relative_to(site).parts[0]
+
+
+def url_path(source: Path, docs: Path) -> str:
+    """The address of a Markdown page below its edition's folder: `chapters/x/`, '' for the home page."""
+    page = source.relative_to(docs).with_suffix("")
+    page = page.parent if page.name == "index" else page
+    return "" if page == Path(".") else page.as_posix() + "/"
 
 
 @pytest.mark.slow
 def test_every_page_exists_in_both_editions(built_site: Path):
-    for source in sorted(DOCS.rglob("*.md")):
-        if "." in source.stem:
-            continue
-        page = source.relative_to(DOCS).with_suffix("")
-        page = page.parent if page.name == "index" else page
-        for folder in ("", *(f"{lang}/" for lang in LANGUAGES)):
-            assert (built_site / folder / page / "index.html").is_file(), f"{rel(source)} is not built under /{folder}"
+    for source in sources(DOCS):
+        for folder in EDITIONS:
+            page = built_site / folder / url_path(source, DOCS) / "index.html"
+            assert page.is_file(), f"{rel(source)} is not built under /{folder}/"
+
+
+@pytest.mark.slow
+def test_the_site_root_leads_to_the_editions(built_site: Path):
+    text = (built_site / "index.html").read_text(encoding="utf-8")
+    assert re.search(r'<meta http-equiv="refresh" content="0; url=zh/">', text), "the root does not lead to zh/"
+    for language in EDITIONS:
+        assert f'href="{language}/"' in text, f"the root page has no link to {language}/"
+    # For servers with one 404 page for the whole site: the source edition's.
+    assert (built_site / "404.html").read_bytes() == (built_site / "zh" / "404.html").read_bytes()
 
 
 @pytest.mark.slow
 def test_html_lang_and_language_switcher(built_site: Path):
+    listed = {
+        lang: set(re.findall(r"<loc>[a-z]+://[^/]+(/[^<]*)</loc>", (built_site / lang / "sitemap.xml").read_text("utf-8")))
+        for lang in EDITIONS
+    }
     for page in pages(built_site):
         text = page.read_text(encoding="utf-8")
         name = page.relative_to(built_site).as_posix()
@@ -172,32 +208,31 @@ def test_html_lang_and_language_switcher(built_site: Path):
         assert f'<html lang="{lang}"' in text, f"{name}: expected <html lang=\"{lang}\">"
         if page.name == "404.html":
             continue
-        # The switcher leads to the same page in every edition.
+        # The switcher offers each edition's home page; the theme leads the reader to the same
+        # page there when the edition's sitemap.xml lists it (tests/browser clicks it).
         url = "http://site/" + name
         links = dict(re.findall(r'<a href="([^"]*)" hreflang="([^"]*)" class="md-select__link"', text))
         targets = {hreflang: urlsplit(urljoin(url, href)).path for href, hreflang in links.items()}
-        assert set(targets) == {"zh", *LANGUAGES}, f"{name}: language switcher offers {sorted(targets)}"
+        assert targets == {language: f"/{language}/" for language in EDITIONS}, f"{name}: switcher {targets}"
         # The theme fetches sitemap.xml below every <link rel="alternate" hreflang> of the head.
         for href in re.findall(r'<link rel="alternate" href="([^"]*)" hreflang=', text):
-            sitemap = (page.parent / urlsplit(href).path / "sitemap.xml").resolve()
+            sitemap = built_site / urlsplit(urljoin(url, href)).path.lstrip("/") / "sitemap.xml"
             assert sitemap.is_file(), f"{name}: <link rel=alternate href={href!r}> makes browsers fetch a missing sitemap.xml"
-        here = "/" + name.removesuffix("index.html")
-        bare = here.removeprefix(f"/{lang}") if lang != "zh" else here
-        for other, path in targets.items():
-            expected = bare if other == "zh" else f"/{other}{bare}"
-            assert path == expected, f"{name}: the {other} link leads to {path}, not {expected}"
+        bare = "/" + name.removesuffix("index.html").removeprefix(f"{lang}/")
+        for other in EDITIONS:
+            assert f"/{other}{bare}" in listed[other], f"{name}: /{other}/sitemap.xml does not list /{other}{bare}"
 
 
 @pytest.mark.slow
 def test_each_home_page_is_titled_by_its_site_name(built_site: Path):
-    for folder in ("", *(f"{lang}/" for lang in LANGUAGES)):
+    for folder in EDITIONS:
         title = re.search(r"<title>(.*?)</title>", (built_site / folder / "index.html").read_text(encoding="utf-8"))
-        assert title and " - " not in title.group(1), f"/{folder}: home page titled {title and title.group(1)!r}"
+        assert title and " - " not in title.group(1), f"/{folder}/: home page titled {title and title.group(1)!r}"
 
 
 @pytest.mark.slow
 def test_images_and_scripts_exist(built_site: Path):
-    """Every image and script a page of either edition loads is in the site (pages under en/ are deeper)."""
+    """Every image and script a page of either edition loads is in the site."""
     seen = 0
     for page in pages(built_site):
         for tag, src in re.findall(r'<(img|script)[^>]*\ssrc="([^"]+)"', page.read_text(encoding="utf-8")):
@@ -242,10 +277,10 @@ def locations(built_site: Path, folder: str, index: dict) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("word", ["线性回归", "小批量"])
 def test_chinese_search_finds_a_word_mid_sentence(built_site: Path, word: str):
-    index = load_index(built_site, "")
+    index = load_index(built_site, "zh/")
     # jieba cuts Chinese text into words joined by U+200B: the separator must split there.
     assert re.fullmatch(index["config"]["separator"], "\u200b"), "the search separator does not split at U+200B"
-    locations(built_site, "", index)
+    locations(built_site, "zh/", index)
     found = []
     for doc in index["docs"]:
         text = doc["text"].replace("\u200b", "")
@@ -265,11 +300,11 @@ def test_english_search_finds_minibatch(built_site: Path):
 
 @pytest.mark.slow
 def test_each_edition_searches_only_its_own_pages(built_site: Path):
-    chinese, english = load_index(built_site, ""), load_index(built_site, "en/")
-    assert not [d["location"] for d in chinese["docs"] if d["location"].startswith("en/")]
+    chinese, english = load_index(built_site, "zh/"), load_index(built_site, "en/")
+    locations(built_site, "zh/", chinese)  # every location is a page of the index's own edition
     assert english["config"]["separator"] != chinese["config"]["separator"]  # each language's own rules
-    translated = {p.with_suffix("").with_suffix("").relative_to(DOCS).as_posix() for p in DOCS.rglob("*.en.md")}
+    translated = {url_path(p, EDITIONS["en"]) for p in sources(EDITIONS["en"])}
     for doc in english["docs"]:
-        page = doc["location"].split("#")[0].rstrip("/") or "index"
+        page = doc["location"].split("#")[0]
         if page in translated:
             assert not HAN.search(doc["title"]), f"en/search/search_index.json: {doc['location']} has a Chinese title"

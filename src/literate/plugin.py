@@ -174,8 +174,8 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
     def _add_notebooks(self, file: File, run: ChapterRun, files: Files, config) -> None:
         """The chapter's executed notebook, twice: a page (rendered by mkdocs-jupyter) and a download.
 
-        Both are real files in a folder named by the notebook's content, which mkdocs-jupyter
-        (it reads notebooks from disk) renders like any notebook of the docs.
+        Both are real files in a folder named by the notebook's content, so editions and builds
+        running at once never write the same file.
         """
         notebook = dumps(chapter_notebook(run.chapter, run.outputs))
         name = posixpath.basename(file.src_uri)[: -len(".md")] + ".ipynb"
@@ -184,7 +184,9 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
             path = folder / uri
             if not path.exists():  # named by content: an existing file holds this very notebook
                 write_atomic(path, notebook)
-            files.append(File.generated(config, uri, abs_src_path=str(path)))
+            # A real file in a folder of its own (MkDocs' File with a src_dir): mkdocs-jupyter
+            # renders only notebooks it can read from their folder, not File.generated ones.
+            files.append(File(uri, str(folder), config.site_dir, config.use_directory_urls))
         folder.touch()  # last use, for evict_unused()
 
     def _notebook_links(self, markdown: str, page) -> str:

@@ -56,8 +56,8 @@ class Project:
         return [self.parse(path) for path in self.chapter_files()]
 
     def chapter_files(self) -> list[Path]:
-        """The source-language chapters in reading order (translations `name.xx.md` excluded)."""
-        return sorted(p for p in self.chapters.glob("*.md") if "." not in p.stem)
+        """The source chapters, in reading order (their file names sort in it)."""
+        return sorted(self.chapters.glob("*.md"))
 
     def copy_to(self, destination: Path, skip: frozenset[str] = frozenset({"tests"})) -> Path:
         """Copy the project's sources (not VCS data, virtualenvs, caches or build output) to `destination`."""

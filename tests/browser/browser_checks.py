@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -58,10 +59,10 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 
 @contextmanager
-def serve(directory: Path) -> Iterator[str]:
-    """Serve `directory` on a free port of 127.0.0.1 from a thread; yield its base URL."""
+def serve(directory: Path, port: int = 0) -> Iterator[str]:
+    """Serve `directory` on `port` (by default a free one) of 127.0.0.1 from a thread; yield its base URL."""
     handler = functools.partial(_QuietHandler, directory=str(directory))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, name="site-server", daemon=True)
     thread.start()
@@ -74,18 +75,26 @@ def serve(directory: Path) -> Iterator[str]:
 
 
 def discover_pages(site: Path) -> list[str]:
-    """Every HTML page of the built site, as a path relative to its root ('' is the home page).
+    """Every HTML page of the editions (`zh/`, `en/`), as a path relative to the site's root.
 
-    Pages are `…/index.html` (MkDocs' directory URLs); the 404 page is `404.html` and is left
-    out, and so is anything under the theme's and the search's asset folders.
+    Pages are `…/index.html` (MkDocs' directory URLs); the 404 pages are `404.html` and are left
+    out, and so is anything under the theme's and the search's asset folders, and the site's
+    root page, which only leads to the editions (tests/test_translations.py checks it).
     """
     pages = []
     for index in sorted(site.rglob("index.html")):
         rel = index.parent.relative_to(site).as_posix()
-        if rel.split("/")[0] in ("assets", "search"):
+        if rel == "." or {"assets", "search"} & set(rel.split("/")):
             continue
-        pages.append("" if rel == "." else rel + "/")
+        pages.append(rel + "/")
     return pages
+
+
+def served_port(site: Path) -> int:
+    """The port the site was built for: its addresses (site_url, as in the sitemap) name it."""
+    loc = re.search(r"<loc>([^<]+)</loc>", (site / "zh" / "sitemap.xml").read_text(encoding="utf-8"))
+    assert loc, f"{site / 'zh' / 'sitemap.xml'}: no <loc>: is site_url set?"
+    return urlsplit(loc.group(1)).port or 80
 
 
 def count_mermaid_sources(html: str) -> int:

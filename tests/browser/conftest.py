@@ -5,7 +5,8 @@ Without /usr/bin/chromium (or Playwright) the browser tests skip, with the reaso
 the end of the run; with CI=true a missing browser is an error, not a skip.
 
 BROWSER_TESTS_SITE=site (a folder `make site` built) tests that folder instead of the session's
-own strict build: quicker when working on the tests themselves.
+own strict build: quicker when working on the tests themselves. The site is served on the port
+its addresses name (8000 for `make site`; `make site ORIGIN=http://127.0.0.1:8123` for another).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from .browser_checks import (
     discover_pages,
     inspect_pages,
     serve,
+    served_port,
 )
 
 _SKIPPED: list[str] = []
@@ -65,15 +67,15 @@ def site_dir(request) -> Path:
     chosen = os.environ.get("BROWSER_TESTS_SITE")
     if chosen:
         path = Path(chosen).resolve()
-        assert (path / "index.html").is_file(), f"BROWSER_TESTS_SITE={chosen}: no index.html there"
+        assert (path / "zh" / "index.html").is_file(), f"BROWSER_TESTS_SITE={chosen}: no zh/index.html there"
         return path
     return request.getfixturevalue("built_site")
 
 
 @pytest.fixture(scope="session")
 def site_url(site_dir: Path):
-    """The built site, served over HTTP from a thread."""
-    with serve(site_dir) as url:
+    """The built site, served over HTTP from a thread, at the address it was built for."""
+    with serve(site_dir, served_port(site_dir)) as url:
         yield url
 
 
@@ -96,7 +98,7 @@ def page(browser_context):
 @pytest.fixture(scope="session")
 def site_pages(site_dir: Path) -> list[str]:
     pages = discover_pages(site_dir)
-    assert "" in pages, f"no home page among the built pages: {pages}"
+    assert {"zh/", "en/"} <= set(pages), f"no home page of an edition among the built pages: {pages}"
     return pages
 
 

@@ -48,7 +48,7 @@ def test_the_checks_saw_something(page_reports):
 
 
 def test_home_page_diagram_is_an_svg(page_reports):
-    home = next(r for r in page_reports if r.url == r.origin + "/")
+    home = next(r for r in page_reports if r.url == r.origin + "/zh/")
     assert home.mermaid_sources >= 1, "the home page has no mermaid diagram (the training loop)"
     assert home.mermaid_rendered == home.mermaid_sources and not home.mermaid_errors
 
@@ -91,3 +91,25 @@ def test_every_chapter_links_its_executed_notebook(browser_context, page_reports
             elif not any(c.get("outputs") for c in code):
                 failures.append(f"{report.url}: {link} has code cells but no outputs (not executed)")
     assert not failures, "\n".join(failures)
+
+
+@pytest.mark.parametrize(
+    "start, language, expected",
+    [
+        ("zh/chapters/05-loss/", "en", "en/chapters/05-loss/"),
+        ("en/chapters/05-loss/", "zh", "zh/chapters/05-loss/"),
+        ("zh/notebooks/07-training/", "en", "en/notebooks/07-training/"),
+        ("en/notebooks/07-training/", "zh", "zh/notebooks/07-training/"),
+    ],
+)
+def test_language_switcher_stays_on_the_page(page, site_url, start, language, expected):
+    """The theme maps the page to the other edition through that edition's sitemap.xml."""
+    page.goto(site_url + start, wait_until="networkidle")
+    page.locator(".md-select").first.hover()
+    page.locator(f'a.md-select__link[hreflang="{language}"]').click()
+    page.wait_for_url(site_url + expected, timeout=10_000)
+
+
+def test_site_root_leads_to_the_chinese_edition(page, site_url):
+    page.goto(site_url, wait_until="load")
+    page.wait_for_url(site_url + "zh/", timeout=10_000)
