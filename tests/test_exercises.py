@@ -236,12 +236,15 @@ def test_ex3_planck_temperature_within_one_percent(seed):
     true_T = 5800.0
     wavelength, u = planck_data(seed, true_T)
     t = torch.tensor([3.0], dtype=torch.float64, requires_grad=True)
-    trajectory = []
+    trajectory, gradients = [], []
     for _ in range(100):
         squared_loss(torch.log(planck(wavelength, 1000 * t)), torch.log(u)).sum().backward()
+        gradients.append(t.grad.item())
         sgd([t], 0.5, len(u))
         trajectory.append(1000 * t.item())
-    assert trajectory[0] > 6400  # "第一步就越过了目标，跳到 6500 K 以上" (tests: above 6400 K)
+    assert trajectory[0] > 6500  # "第一步就越过了目标，跳到 6500 K 以上"
+    # "在 3000 K 处 ... 损失又陡、梯度又大 ... 越过之后，那一侧的损失平缓得多"
+    assert abs(gradients[0]) > 20 * abs(gradients[1])
     assert all(later < earlier for earlier, later in zip(trajectory, trajectory[1:30]))  # "逐步下降"
     assert all(T > true_T * 0.99 for T in trajectory)  # "从上方回落", never swinging far below
     assert abs(trajectory[19] - true_T) / true_T < 0.01  # "二十步之内 ... 相差不到 1%"
