@@ -1,4 +1,7 @@
-"""The from-scratch reverse-mode autodiff of chapter 9 (`linreg.autograd`) against torch.autograd."""
+"""The from-scratch reverse-mode autodiff of chapter 9 (`linreg.autograd`) against torch.autograd.
+
+Chapter 9 runs Node through the very functions chapters 4 and 5 teach (`linreg.model.linreg`,
+`linreg.loss.squared_loss`); so do these tests."""
 
 from __future__ import annotations
 
@@ -9,6 +12,8 @@ from hypothesis import strategies as st
 
 from linreg import Node
 from linreg.autograd import _sum_to_shape
+from linreg.loss import squared_loss
+from linreg.model import linreg
 
 settings.register_profile("autograd", max_examples=40, deadline=None)
 settings.load_profile("autograd")
@@ -116,9 +121,8 @@ def test_sum_to_shape_agrees_with_torch(n, m, seed):
 
 
 def minibatch_loss(X, y, w, b):
-    """Chapter 7's minibatch loss, written with operators so it runs on Node and on tensors."""
-    y_hat = X @ w + b  # (batch_size, 1)
-    return ((y_hat - y.reshape(y_hat.shape)) ** 2 / 2).sum()
+    """Chapter 7's minibatch loss through the taught functions: the same code for Node and tensors."""
+    return squared_loss(linreg(X, w, b), y).sum()
 
 
 @given(st.integers(min_value=1, max_value=40), st.integers(min_value=1, max_value=6), seeds)
@@ -142,7 +146,7 @@ def test_gradients_add_up_over_every_path():
     x = torch.tensor([[1.5, -2.0]], dtype=torch.float64)
     assert_grads_match(lambda a: ((a + a) ** 2 - a).sum(), lambda a: ((a + a) ** 2 - a).sum(), x)
     a = Node(x)
-    s = a + a  # two edges to the same parent
+    s = a + a  # two edges to the same input
     (s @ Node(torch.ones(2, 1, dtype=torch.float64))).sum().backward()
     torch.testing.assert_close(a.grad, torch.full_like(x, 2.0))
 
@@ -163,28 +167,29 @@ def test_value_is_detached_and_repr_has_no_address():
 
 
 @pytest.mark.parametrize(
-    "call, error, names",
+    "call",
     [
-        (lambda: Node([1.0, 2.0]), TypeError, "value"),
-        (lambda: Node(torch.ones(1), parents=(Node(torch.ones(1)),)), ValueError, "rules"),
-        (lambda: Node(torch.ones(1)) + 3, TypeError, "other"),
-        (lambda: Node(torch.ones(1)) - "x", TypeError, "other"),
-        (lambda: Node(torch.ones(2, 2)) @ [[1.0]], TypeError, "other"),
-        (lambda: Node(torch.ones(2)) @ Node(torch.ones(2, 1)), ValueError, "matmul"),
-        (lambda: Node(torch.ones(2, 2)) @ Node(torch.ones(2)), ValueError, "other"),
-        (lambda: Node(torch.ones(2)) ** torch.tensor(2.0), TypeError, "exponent"),
-        (lambda: Node(torch.ones(2)) ** True, TypeError, "exponent"),
-        (lambda: Node(torch.ones(2)) / 0, ValueError, "divisor"),
-        (lambda: Node(torch.ones(2)) / torch.tensor(2.0), ValueError, "divisor"),
-        (lambda: Node(torch.ones(2)).backward(), ValueError, "scalar"),
+        lambda: Node([1.0, 2.0]),
+        lambda: Node(torch.ones(1)) + 3,
+        lambda: Node(torch.ones(1)) - "x",
+        lambda: Node(torch.ones(2, 2)) @ [[1.0]],
     ],
 )
-def test_invalid_inputs_raise_errors_naming_the_argument(call, error, names):
-    with pytest.raises(error, match=names):
+def test_anything_but_a_tensor_or_node_is_refused_by_name(call):
+    """The one check chapter 9 keeps: a Node holds a tensor. Operands go through the same check."""
+    with pytest.raises(TypeError, match="value must be a torch.Tensor"):
         call()
 
 
-@pytest.mark.parametrize("seed", range(5))
+def test_inputs_are_what_a_node_was_computed_from():
+    a, b = Node(torch.ones(2, 1)), Node(torch.ones(1))
+    s = a + b
+    assert s.inputs == (a, b) and a.inputs == ()
+    t = Node(torch.ones(1)) + torch.ones(1)  # a tensor operand becomes a leaf Node
+    assert isinstance(t.inputs[1], Node) and t.inputs[1].inputs == ()
+
+
+@pytest.mark.parametrize("seed", range(20))
 def test_training_with_node_reaches_torchs_parameters(seed):
     """Chapter 9: chapter 7's train and the same loop on Node end within 1e-6 of each other."""
     import random
@@ -206,7 +211,7 @@ def test_training_with_node_reaches_torchs_parameters(seed):
     for _ in range(num_epochs):
         for X, y in data_iter(batch_size, features, labels):
             w_node, b_node = Node(w), Node(b)
-            minibatch_loss(Node(X), Node(y), w_node, b_node).backward()
+            squared_loss(linreg(Node(X), w_node, b_node), y).sum().backward()  # as chapter 9 does
             w -= lr * w_node.grad / batch_size
             b -= lr * b_node.grad / batch_size
 

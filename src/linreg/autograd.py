@@ -8,7 +8,7 @@ import torch
 __all__ = ["Node"]
 
 
-# %% docs/chapters/09-autograd.md:240
+# %% docs/chapters/09-autograd.md:252
 def _sum_to_shape(grad, shape):
     """Undo broadcasting: sum grad over the dimensions that broadcasting stretched to reach shape."""
     while grad.dim() > len(shape):  # leading dimensions that broadcasting added
@@ -19,18 +19,16 @@ def _sum_to_shape(grad, shape):
     return grad
 
 
-# %% docs/chapters/09-autograd.md:255
+# %% docs/chapters/09-autograd.md:267
 class Node:
     """A tensor in a recorded computation graph; backward() fills .grad by reverse-mode differentiation."""
 
-    def __init__(self, value, parents=(), rules=()):
+    def __init__(self, value, inputs=(), rules=()):
         if not isinstance(value, torch.Tensor):
             raise TypeError(f"value must be a torch.Tensor, got {type(value).__name__}")
-        if len(parents) != len(rules):
-            raise ValueError(f"rules must hold one rule per parent: {len(rules)} rules, {len(parents)} parents")
         self.value = value.detach()  # a plain tensor: torch records nothing
-        self.parents = tuple(parents)
-        self.rules = tuple(rules)  # rules[i]: gradient w.r.t. this node -> gradient w.r.t. parents[i]
+        self.inputs = inputs  # the nodes this one was computed from
+        self.rules = rules  # rules[i]: gradient w.r.t. this node -> gradient w.r.t. inputs[i]
         self.grad = None
 
     @property
@@ -41,35 +39,25 @@ class Node:
         return f"Node(shape={tuple(self.shape)})"
 
     def __add__(self, other):  # broadcasting, e.g. (n, 1) + (1,) -> (n, 1)
-        other = _as_node(other, "other")
+        other = _as_node(other)
         return Node(self.value + other.value, (self, other),
-                    (lambda g: _sum_to_shape(g, self.shape),
-                     lambda g: _sum_to_shape(g, other.shape)))
+                    (lambda g: _sum_to_shape(g, self.shape), lambda g: _sum_to_shape(g, other.shape)))
 
     def __sub__(self, other):  # broadcasting, like __add__
-        other = _as_node(other, "other")
+        other = _as_node(other)
         return Node(self.value - other.value, (self, other),
-                    (lambda g: _sum_to_shape(g, self.shape),
-                     lambda g: _sum_to_shape(-g, other.shape)))
+                    (lambda g: _sum_to_shape(g, self.shape), lambda g: _sum_to_shape(-g, other.shape)))
 
     def __matmul__(self, other):  # (n, k) @ (k, m) -> (n, m)
-        other = _as_node(other, "other")
-        if self.value.dim() != 2 or other.value.dim() != 2:
-            raise ValueError(f"matmul needs 2-D operands, got {tuple(self.shape)} @ other {tuple(other.shape)}")
+        other = _as_node(other)
         return Node(self.value @ other.value, (self, other),
-                    (lambda g: g @ other.value.T,  # (n, m) @ (m, k) -> (n, k)
-                     lambda g: self.value.T @ g))  # (k, n) @ (n, m) -> (k, m)
+                    (lambda g: g @ other.value.T, lambda g: self.value.T @ g))
 
-    def __pow__(self, exponent):  # elementwise x ** p for a number p
-        if isinstance(exponent, bool) or not isinstance(exponent, (int, float)):
-            raise TypeError(f"exponent must be an int or a float, got {type(exponent).__name__}")
-        return Node(self.value ** exponent, (self,),
-                    (lambda g: g * exponent * self.value ** (exponent - 1),))
+    def __pow__(self, p):  # elementwise x ** p for a number p
+        return Node(self.value ** p, (self,), (lambda g: g * p * self.value ** (p - 1),))
 
-    def __truediv__(self, divisor):  # elementwise x / c for a number c
-        if isinstance(divisor, bool) or not isinstance(divisor, (int, float)) or divisor == 0:
-            raise ValueError(f"divisor must be a nonzero int or float, got {divisor!r}")
-        return Node(self.value / divisor, (self,), (lambda g: g / divisor,))
+    def __truediv__(self, c):  # elementwise x / c for a number c
+        return Node(self.value / c, (self,), (lambda g: g / c,))
 
     def sum(self):  # every element -> a scalar
         return Node(self.value.sum(), (self,), (lambda g: g.expand(self.shape),))
@@ -79,15 +67,13 @@ class Node:
 
     def backward(self):
         """Set .grad of every node this scalar depends on to d(self)/d(node)."""
-        if self.value.numel() != 1:
-            raise ValueError(f"backward() needs a scalar output, this node has shape {tuple(self.shape)}")
         order, seen = [], set()
 
-        def visit(node):  # depth-first: a node is appended after all of its parents
+        def visit(node):  # depth-first: a node is appended after all of its inputs
             if node not in seen:
                 seen.add(node)
-                for parent in node.parents:
-                    visit(parent)
+                for x in node.inputs:
+                    visit(x)
                 order.append(node)
 
         visit(self)
@@ -95,15 +81,11 @@ class Node:
             node.grad = torch.zeros_like(node.value)
         self.grad = torch.ones_like(self.value)  # d self / d self = 1
         for node in reversed(order):  # output first: a node's grad is complete before it is passed on
-            for parent, rule in zip(node.parents, node.rules):
-                parent.grad += rule(node.grad)  # chain rule; += sums over all paths
+            for x, rule in zip(node.inputs, node.rules):
+                x.grad += rule(node.grad)  # chain rule; += sums over all paths
 
 
-# %% docs/chapters/09-autograd.md:335
-def _as_node(x, name):
-    """x as a Node: a tensor becomes a leaf; anything else is an error naming the argument."""
-    if isinstance(x, Node):
-        return x
-    if isinstance(x, torch.Tensor):
-        return Node(x)
-    raise TypeError(f"{name} must be a Node or a torch.Tensor, got {type(x).__name__}")
+# %% docs/chapters/09-autograd.md:333
+def _as_node(x):
+    """x itself if it is a Node; a tensor becomes a new leaf Node (which rejects anything else)."""
+    return x if isinstance(x, Node) else Node(x)

@@ -13,12 +13,10 @@ from .optim import sgd
 __all__ = ["train"]
 
 
-# %% docs/chapters/07-training.md:114
+# %% docs/chapters/07-training.md:115
 def train(features, labels, w, b, lr=0.03, num_epochs=3, batch_size=10):
     """Train w and b in place with minibatch SGD; return the loss of each minibatch and each epoch."""
-    if isinstance(num_epochs, bool) or not isinstance(num_epochs, int) or num_epochs < 0:
-        raise ValueError(f"num_epochs must be an int >= 0, got {num_epochs!r}")
-    w.grad, b.grad = None, None  # no gradient left over from earlier work may leak into step 1
+    w.grad, b.grad = None, None  # gradients left over from earlier work must not leak into step 1
     history = {"batch_losses": [], "epoch_losses": []}
     for epoch in range(num_epochs):
         for X, y in data_iter(batch_size, features, labels):
