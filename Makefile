@@ -21,17 +21,22 @@ site: $(BIN)/.installed $(VENDOR)/.installed tangle
 	@mkdir -p .cache
 	flock .cache/site.lock $(MAKE) --no-print-directory editions
 
-# Both editions into $(SITE): zh/, then en/ (each build cleans only its own folder; the second
-# finds every chapter's outputs in the execution cache), and at the root a page leading to
-# them and the Chinese 404 page, for servers with one 404 page. ORIGIN (e.g.
+# Both editions into $(SITE): zh/, then en/ (the second finds every chapter's outputs in the
+# execution cache), and at the root a page leading to them and the Chinese 404 page, for
+# servers with one 404 page. They are built into $(SITE).new and replace $(SITE) only when
+# both succeed: a failed build leaves the published site as it was. ORIGIN (e.g.
 # http://127.0.0.1:8123) is where the site will be served, when not http://127.0.0.1:8000:
 # the language switcher finds the same page through the sitemaps, which hold full addresses.
 SITE ?= site
 editions:
-	$(if $(ORIGIN),SITE_URL=$(ORIGIN)/zh/) $(BIN)/mkdocs build --strict -f mkdocs.yml --site-dir $(SITE)/zh
-	$(if $(ORIGIN),SITE_URL=$(ORIGIN)/en/) $(BIN)/mkdocs build --strict -f mkdocs.en.yml --site-dir $(SITE)/en
-	cp site-root/index.html $(SITE)/index.html
-	cp $(SITE)/zh/404.html $(SITE)/404.html
+	rm -rf $(SITE).new
+	$(if $(ORIGIN),SITE_URL=$(ORIGIN)/zh/) $(BIN)/mkdocs build --strict -f mkdocs.yml --site-dir $(SITE).new/zh \
+	  || { rm -rf $(SITE).new; exit 1; }
+	$(if $(ORIGIN),SITE_URL=$(ORIGIN)/en/) $(BIN)/mkdocs build --strict -f mkdocs.en.yml --site-dir $(SITE).new/en \
+	  || { rm -rf $(SITE).new; exit 1; }
+	cp site-root/index.html $(SITE).new/index.html
+	cp $(SITE).new/zh/404.html $(SITE).new/404.html
+	rm -rf $(SITE).old && { [ ! -e $(SITE) ] || mv $(SITE) $(SITE).old; } && mv $(SITE).new $(SITE) && rm -rf $(SITE).old
 
 test: $(BIN)/.installed $(VENDOR)/.installed
 	$(BIN)/pytest

@@ -67,8 +67,11 @@ def _imported(tree: ast.AST, package: str, package_dir: Path, relative_ok: bool)
 
 
 def package_modules(blocks: tuple[Block, ...], package: str, package_dir: Path) -> list[Path]:
-    """The package's module files the blocks import, directly or through other package modules."""
-    every = sorted(p for p in package_dir.glob("*.py") if p.name != "__init__.py")
+    """The package's module files the blocks import, directly or through other package modules.
+
+    `__init__.py` counts whenever the package is imported at all: importing runs it.
+    """
+    every = sorted(package_dir.glob("*.py"))
     wanted: set[str] = set()
     for block in blocks:
         try:
@@ -88,4 +91,6 @@ def package_modules(blocks: tuple[Block, ...], package: str, package_dir: Path) 
         for name in names - wanted:
             wanted.add(name)
             todo.append(name)
+    if wanted:
+        wanted.add("__init__")
     return sorted(p for p in (package_dir / f"{n}.py" for n in wanted) if p.exists())

@@ -158,3 +158,12 @@ def test_a_syntax_error_found_by_the_compiler_names_its_own_line_once(tmp_path):
         run(book)
     first_line = str(error.value).splitlines()[0]
     assert first_line == "docs/chapters/a.md:9: SyntaxError: 'break' outside loop"
+
+
+def test_the_cache_key_follows_the_package_source_even_edited_behind_the_chapters_back(tmp_path):
+    book = project(tmp_path, a=chapter("import pkg\npkg.ORIGIN"))
+    first = run(book)[0]
+    (book.package_dir / "__init__.py").write_text("ORIGIN = 'edited by hand'\n")
+    second = run(book)[0]
+    assert second.executed and second.key != first.key
+    assert texts(second) == ["'edited by hand'"]

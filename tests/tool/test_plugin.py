@@ -12,6 +12,7 @@ from pathlib import Path
 
 import psutil
 import pytest
+from builds import executed, free_port, mkdocs_build
 
 from literate import tangle
 from literate.project import Project
@@ -83,22 +84,6 @@ def book(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def build(book: Path, **env) -> subprocess.CompletedProcess:
-    environment = {**os.environ, "NO_MKDOCS_2_WARNING": "1", **env}
-    environment["PYTHONPATH"] = str(book / "src")  # the fixture's own package, for the worker
-    return subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict"],
-        cwd=book,
-        capture_output=True,
-        text=True,
-        env=environment,
-    )
-
-
-def executed(result: subprocess.CompletedProcess) -> list[str]:
-    return sorted(re.findall(r"literate: executed (\S+)", result.stderr))
-
-
 def edit(path: Path, old: str, new: str) -> None:
     text = path.read_text()
     assert old in text
@@ -106,7 +91,7 @@ def edit(path: Path, old: str, new: str) -> None:
 
 
 def test_outputs_are_woven_in_and_figures_are_files(book):
-    result = build(book)
+    result = mkdocs_build(book)
     assert result.returncode == 0, result.stderr
     html = (book / "site/chapters/02-use/index.html").read_text()
     # Output that looks like HTML or Markdown is shown as text.
@@ -122,48 +107,48 @@ def test_outputs_are_woven_in_and_figures_are_files(book):
 
 
 def test_cache_hits_misses_and_what_keys_it(book):
-    first = build(book)
+    first = mkdocs_build(book)
     assert executed(first) == ["docs/chapters/01-shapes.md", "docs/chapters/02-use.md", "docs/chapters/03-plain.md"]
 
-    assert executed(build(book)) == [], "nothing changed: nothing runs"
-    assert "0 chapter(s) executed, 3 from the cache" in build(book).stderr
+    assert executed(mkdocs_build(book)) == [], "nothing changed: nothing runs"
+    assert "0 chapter(s) executed, 3 from the cache" in mkdocs_build(book).stderr
 
     edit(book / "docs/chapters/02-use.md", "Some prose.", "Other prose.")
-    assert executed(build(book)) == [], "a prose edit runs nothing"
+    assert executed(mkdocs_build(book)) == [], "a prose edit runs nothing"
 
     edit(book / "docs/chapters/03-plain.md", "6 * 7", "6 * 8")
-    assert executed(build(book)) == ["docs/chapters/03-plain.md"]
+    assert executed(mkdocs_build(book)) == ["docs/chapters/03-plain.md"]
 
     # A change to package code reruns the chapters that import it, and only those.
     edit(book / "docs/chapters/01-shapes.md", "3 * r * r", "4 * r * r")
     tangle.write(Project.load(book))
-    result = build(book)
+    result = mkdocs_build(book)
     assert executed(result) == ["docs/chapters/01-shapes.md", "docs/chapters/02-use.md"]
     assert re.search(r"<code>16\s*</code>", (book / "site/chapters/02-use/index.html").read_text())
 
 
-def test_package_edit_without_chapter_edit_reruns_importers(book):
-    build(book)
+def test_a_hand_edit_to_the_package_fails_the_build_naming_the_chapter(book):
+    mkdocs_build(book)
     module = book / "src/pkg/shapes.py"
     # Same chapter text, different package source (as after a hand edit): the build refuses.
     module.write_text(module.read_text().replace("3 * r * r", "5 * r * r"))
-    result = build(book)
+    result = mkdocs_build(book)
     assert result.returncode != 0
     assert "src/pkg/shapes.py differs from what its chapters produce" in result.stderr
     assert "Edit docs/chapters/01-shapes.md" in result.stderr
 
 
 def test_a_raising_block_fails_the_build_with_file_and_line(book):
-    assert build(book).returncode == 0
+    assert mkdocs_build(book).returncode == 0
     cache = book / ".cache/literate"
     before = set(cache.iterdir())
     edit(book / "docs/chapters/03-plain.md", "print(6 * 7)", "x = 1\nprint(6 / (x - 1))")
-    result = build(book)
+    result = mkdocs_build(book)
     assert result.returncode != 0
     assert "docs/chapters/03-plain.md:5: ZeroDivisionError: division by zero" in result.stderr
     assert set(cache.iterdir()) == before, "a failed run is not cached"
     edit(book / "docs/chapters/03-plain.md", "(x - 1)", "(x + 1)")
-    fixed = build(book)
+    fixed = mkdocs_build(book)
     assert fixed.returncode == 0 and executed(fixed) == ["docs/chapters/03-plain.md"]
     assert "3.0" in (book / "site/chapters/03-plain/index.html").read_text()
 
@@ -171,7 +156,7 @@ def test_a_raising_block_fails_the_build_with_file_and_line(book):
 def test_a_block_that_never_ends_times_out_and_leaves_no_process(book):
     edit(book / "docs/chapters/03-plain.md", "print(6 * 7)", "import time\nwhile True:\n    time.sleep(0.1)")
     start = time.monotonic()
-    result = build(book, LITERATE_TIMEOUT="10")
+    result = mkdocs_build(book, LITERATE_TIMEOUT="10")
     assert result.returncode != 0
     assert time.monotonic() - start < 60
     assert re.search(r"docs/chapters/03-plain\.md:4: timed out: the chapter ran longer than 10 s", result.stderr)
@@ -183,13 +168,10 @@ def test_a_block_that_never_ends_times_out_and_leaves_no_process(book):
 
 
 def test_while_serving_a_raising_chapter_shows_its_error_and_the_site_still_answers(book):
-    import socket
     import urllib.request
 
     edit(book / "docs/chapters/03-plain.md", "print(6 * 7)", "print(6 / 0)")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     environment = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "PYTHONPATH": str(book / "src")}
     server = subprocess.Popen(
         [sys.executable, "-m", "mkdocs", "serve", "--dev-addr", f"127.0.0.1:{port}", "--no-livereload"],

@@ -152,14 +152,6 @@ def test_stale_generated_modules_are_removed(tmp_path):
     assert (tmp_path / "src/pkg/other.py").exists()
 
 
-def test_translations_are_not_tangled(tmp_path):
-    project = make_project(
-        tmp_path, {"01-one.md": FIRST, "01-one.en.md": FIRST.replace("2 * x", "5 * x")}
-    )
-    tangle.write(project)
-    assert "2 * x" in (tmp_path / "src/pkg/numbers.py").read_text()
-
-
 @pytest.mark.parametrize(
     "chapter, message",
     [

@@ -1,0 +1,93 @@
+"""Faults that need the real book: its links, its determinism, two builds at once, a failing edition.
+
+The toolchain's own faults (raising and endless blocks, hand edits, cache keys, output limits,
+isolation) are tested on small fixture books in tests/tool, where they cost seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from builds import ROOT, free_port, make_site, mkdocs_build
+
+from literate.execute import Executor
+from literate.outputs import to_json
+from literate.project import Project
+
+pytestmark = pytest.mark.slow
+CHAPTER = "docs/chapters/01-synthetic-data.md"
+
+
+@pytest.fixture
+def book(tmp_path: Path, built_site) -> Path:
+    """A copy of the book, with the executions the session's build already cached (so only faults run)."""
+    copy = Project.load(ROOT).copy_to(tmp_path / "book")
+    shutil.copytree(ROOT / ".cache/literate", copy / ".cache/literate", ignore=shutil.ignore_patterns("files"))
+    return copy
+
+
+def test_broken_links_and_anchors_fail_the_build_naming_the_page(book):
+    path = book / CHAPTER
+    path.write_text(path.read_text() + "\n[gone](02-no-such-chapter.md) and [nowhere](#no-such-anchor)\n")
+    result = mkdocs_build(book)
+    assert result.returncode != 0
+    assert "chapters/01-synthetic-data.md" in result.stderr
+    assert "02-no-such-chapter.md" in result.stderr and "no-such-anchor" in result.stderr
+
+
+def test_a_serial_run_gives_the_bytes_the_parallel_build_cached(book, tmp_path):
+    """The session's build ran the chapters side by side (its results are in the copied cache);
+    run them all again one after another, in fresh processes, and compare every output."""
+    project = Project.load(book)
+    chapters = project.source_chapters()
+    cached = Executor(project, book / ".cache/literate").run_all(chapters)
+    serial = Executor(project, tmp_path / "fresh", workers=1, preload=["torch", "matplotlib.pyplot"]).run_all(chapters)
+    for a, b in zip(cached, serial):
+        assert not a.executed and b.executed
+        for block, out_a, out_b in zip(a.chapter.python_blocks, a.outputs, b.outputs):
+            if "varying" not in block.options:
+                same = json.dumps([to_json(o) for o in out_a]) == json.dumps([to_json(o) for o in out_b])
+                assert same, f"{a.chapter.name}:{block.line} differs between the parallel and the serial run"
+
+
+def test_two_builds_at_once_both_succeed_alike_and_leave_a_sound_cache(book):
+    project = Project.load(book)
+    executor = Executor(project, book / ".cache/literate")
+    for name in ("01-synthetic-data.md", "03-parameters.md", "04-model.md"):  # both builds must run these
+        key = executor.key(project.parse(book / "docs/chapters" / name).python_blocks)
+        (book / ".cache/literate" / f"{key}.json").unlink()
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(lambda d: mkdocs_build(book, "--site-dir", d), ["site-a", "site-b"]))
+    for result in results:
+        assert result.returncode == 0, result.stderr
+
+    def outputs(page: Path) -> list[str]:
+        found = re.findall(r'<div class="(literate-output[^"]*)"(.*?)</div>', page.read_text(), re.S)
+        return [body for classes, body in found if "literate-varying" not in classes]
+
+    pages = list((book / "site-a/chapters").rglob("index.html"))
+    assert pages
+    for page in pages:
+        twin = book / "site-b" / page.relative_to(book / "site-a")
+        assert outputs(page) == outputs(twin), page
+    for entry in (book / ".cache/literate").glob("*.json"):
+        json.loads(entry.read_text())  # every cache file is whole
+    assert not list((book / ".cache/literate").rglob("*.tmp"))
+
+
+def test_an_edition_that_fails_leaves_the_published_site_as_it_was(book, built_site):
+    site = book / "site"
+    shutil.copytree(built_site, site)
+    before = sorted(str(p.relative_to(site)) for p in site.rglob("*"))
+    english = book / "docs-en/chapters/04-model.md"
+    english.write_text(english.read_text().replace("return X @ w + b", "return X @ w - b", 1))
+    result = make_site(book, site, f"http://127.0.0.1:{free_port()}")
+    assert result.returncode != 0
+    assert re.search(r"docs-en/chapters/04-model\.md:\d+: block \d+ differs from block \d+ of docs/chapters/04-model\.md", result.stderr)
+    assert sorted(str(p.relative_to(site)) for p in site.rglob("*")) == before, "the old site is whole"
+    assert not list(book.glob("site.*")), "no half-built site is left beside it"
