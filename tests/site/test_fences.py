@@ -9,11 +9,12 @@ import pytest
 from markdown_it import MarkdownIt
 from pytest_markdown_docs.plugin import FenceSyntax, extract_fence_tests
 
+from builds import ROOT
+
 from literate.blocks import parse_file
 from literate.project import Project
 from literate.tangle import SAVE_MARK
 
-ROOT = Path(__file__).resolve().parents[1]
 # Both editions' pages: docs/ (Chinese, built into zh/) and docs-en/ (English, built into en/).
 EDITIONS = {"zh": ROOT / "docs", "en": ROOT / "docs-en"}
 PAGES = sorted(p for docs in EDITIONS.values() for p in docs.rglob("*.md") if "assets" not in p.relative_to(docs).parts)

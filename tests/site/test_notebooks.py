@@ -9,9 +9,10 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from builds import ROOT
+
 from literate.blocks import parse_file
 
-ROOT = Path(__file__).resolve().parents[1]
 
 pytestmark = pytest.mark.slow
 CHAPTERS = sorted(p for p in (ROOT / "docs/chapters").glob("*.md") if "." not in p.stem)

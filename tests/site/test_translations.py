@@ -18,10 +18,11 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 from mkdocs.config import load_config
 
+from builds import ROOT
+
 from literate.blocks import Block, parse_file
 from literate.project import Project
 
-ROOT = Path(__file__).resolve().parents[1]
 PROJECT = Project.load(ROOT)
 # Each edition's folder in the site and its docs folder, as its MkDocs project says.
 EDITIONS = {
