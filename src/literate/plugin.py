@@ -7,6 +7,7 @@ import logging
 import os
 import posixpath
 from pathlib import Path
+from urllib.parse import urljoin
 
 from mkdocs.config import base
 from mkdocs.config import config_options as opt
@@ -19,7 +20,9 @@ from .atomic import write_atomic
 from .execute import DEFAULT_TIMEOUT, ChapterRun, ExecutionError, Executor, evict_unused
 from .notebook import chapter_notebook, dumps
 from .project import Project
+from .standalone import package_cells, site_resolver, standalone
 from .weave import weave
+from .wheel import project_wheel
 
 log = logging.getLogger("mkdocs.plugins.literate")
 
@@ -30,6 +33,7 @@ class LiterateConfig(base.Config):
     cache_dir = opt.Type(str, default=".cache/literate")
     figures_dir = opt.Type(str, default="assets/figures")
     notebooks = opt.Type(bool, default=True)  # export each chapter as an executed .ipynb
+    wheel = opt.Type(bool, default=True)  # serve the tangled package as downloads/<name>-<version>-py3-none-any.whl
     # Link text above each chapter, by the page's language suffix (`name.en.md` -> "en").
     notebook_text = opt.Type(
         dict,
@@ -77,6 +81,7 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
     @event_priority(-110)
     def on_files(self, files: Files, *, config):
         self.runs = {}
+        self.wheel_url = self._wheel_file(files, config) if self.config.wheel else None
         if not self.execute:
             return files
         executor = Executor(self.project, self.cache_dir, self.timeout)
@@ -111,7 +116,8 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
 
     def _notebook_files(self, file: File, run: ChapterRun, files: Files, config) -> None:
         """Write the chapter's executed notebook twice: a page rendered by mkdocs-jupyter, and a download."""
-        notebook = dumps(chapter_notebook(Path(file.abs_src_path).read_text(encoding="utf-8"), run.outputs))
+        source = Path(file.abs_src_path).read_text(encoding="utf-8")
+        notebook = dumps(self._standalone(chapter_notebook(source, run.outputs), source, file, files, config))
         # Cached under the source file's name, so `name.en.md` (which an i18n plugin serves as
         # `name.md`) gets its own; shown under one name in every edition (`name.ipynb`), in the
         # folder the plugin built the chapter's page into (en/...), beside the edition's pages.
@@ -135,6 +141,30 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
             new.url = new._get_url(config.use_directory_urls)
             files.append(new)
         run.notebook = name
+
+    def _wheel_file(self, files: Files, config) -> str | None:
+        """Add the tangled package as a wheel to the site's downloads; return its URL if `site_url` is set."""
+        try:
+            wheel = project_wheel(self.project, home_page=config.site_url)
+        except ValueError as exc:
+            raise PluginError(str(exc)) from None
+        uri = f"downloads/{wheel.filename}"
+        if files.get_file_from_path(uri) is None:
+            files.append(File.generated(config, uri, content=wheel.data))
+        return urljoin(config.site_url, uri) if config.site_url else None
+
+    def _standalone(self, notebook: dict, source: str, file: File, files: Files, config) -> dict:
+        """The notebook made to run and read well once downloaded: see standalone.py."""
+        stem = Path(file.abs_src_path).name[: -len(".md")]
+        language = stem.split(".", 1)[1] if "." in stem else "default"
+        project = self.project
+        prelude = package_cells(source, project.package, project.package_dir, language, self.wheel_url)
+
+        def url_of(uri: str) -> str | None:
+            target = files.get_file_from_path(uri)
+            return target.url if target else None
+
+        return standalone(notebook, prelude, site_resolver(config.site_url, file.src_uri, url_of))
 
     @staticmethod
     def _edition_folder(file: File) -> str:
