@@ -144,6 +144,8 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
 
     def _wheel_file(self, files: Files, config) -> str | None:
         """Add the tangled package as a wheel to the site's downloads; return its URL if `site_url` is set."""
+        if not (self.project.package_dir / "__init__.py").exists():
+            return None  # a book that saves no code has no package
         try:
             wheel = project_wheel(self.project, home_page=config.site_url)
         except ValueError as exc:

@@ -28,23 +28,23 @@ PACKAGE_TAG = "literate-package"
 # The markdown cell before the package cell, by the page's language suffix ("default" otherwise).
 EXPLANATION = {
     "default": (
-        "**先运行下面这个代码单元。** 它定义了前几章用 `#@save` 保存进 `{package}` 包、"
-        "本章又要导入的代码（{modules}），这样这个笔记本只需要 {needs} 就能从头运行到尾。"
-        "它由包的源代码自动生成，每个定义前都注明了它来自哪一章的哪一行；"
-        "在 Jupyter 里它默认是折叠的，在网页上不显示。"
+        "**这个笔记本下载后可以单独运行。** 它的第一个代码单元（在 Jupyter 里是折叠的，网页上不显示）"
+        "定义了前几章用 `#@save` 保存进 `{package}` 包、本章又要导入的代码（{modules}），"
+        "所以只要装有 {needs}，就能从头运行到尾。这个单元由包的源代码自动生成，"
+        "每个定义前都注明了它来自哪一章的哪一行。"
     ),
     "en": (
-        "**Run the code cell below first.** It defines the code that earlier chapters saved into the "
-        "`{package}` package with `#@save` and that this chapter imports ({modules}), so this notebook "
-        "runs from top to bottom with nothing but {needs} installed. It is generated from the package's "
-        "source, and each definition names the chapter line it came from. Jupyter shows it folded; "
-        "the web page leaves it out."
+        "**This notebook runs on its own once downloaded.** Its first code cell (folded in Jupyter, "
+        "left out of the web page) defines the code that earlier chapters saved into the `{package}` "
+        "package with `#@save` and that this chapter imports ({modules}), so it runs from top to "
+        "bottom with nothing but {needs} installed. That cell is generated from the package's source, "
+        "and each definition names the chapter line it came from."
     ),
 }
 SEPARATOR = {"default": "、", "en": ", "}
 INSTALL = {
-    "default": "也可以安装这个包，然后删掉这个单元：`pip install {wheel_url}`",
-    "en": "Or install the package and delete that cell: `pip install {wheel_url}`",
+    "default": "也可以安装这个包，再删掉那个单元：\n\n```sh\npip install {wheel_url}\n```",
+    "en": "Or install the package and delete that cell:\n\n```sh\npip install {wheel_url}\n```",
 }
 
 SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*:|//)")  # http:, mailto:, //host: already absolute
