@@ -6,9 +6,8 @@ as a space). The rule lives in `literate.cjk`, shared with the exported notebook
 
 from __future__ import annotations
 
-from literate.cjk import join_cjk_lines
+from literate.cjk import is_cjk_language, join_cjk_lines
 
 
 def on_page_markdown(markdown, *, page, config, files):
-    language = str(config.theme.get("language") or "")
-    return join_cjk_lines(markdown) if language.split("-")[0] in {"zh", "ja"} else markdown
+    return join_cjk_lines(markdown) if is_cjk_language(config.theme.get("language")) else markdown

@@ -2,7 +2,7 @@
 
 A line break inside a paragraph renders as a space. Between two CJK characters that space is
 wrong (these languages put no spaces between words), so the break is removed wherever the
-characters on both sides are CJK. Code blocks are left alone, and so is a break next to Latin
+characters on both sides are CJK (or curly quotes, which Chinese text uses too). Code blocks are left alone, and so is a break next to Latin
 text, where the space is wanted. Used by the site's pages (hooks/cjk.py) and the notebooks.
 """
 
@@ -11,10 +11,16 @@ from __future__ import annotations
 import re
 
 CJK = "\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef"
-ENDS_CJK = re.compile(f"[{CJK}]$")
-STARTS_CJK = re.compile(f"^[ \\t]*[{CJK}]")
+QUOTES = "\u2018\u2019\u201c\u201d"  # ‘ ’ “ ”: Chinese text quotes with these too
+ENDS_CJK = re.compile(f"[{CJK}{QUOTES}]$")
+STARTS_CJK = re.compile(f"^[ \\t]*[{CJK}{QUOTES}]")
 FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})")
 HEADING = re.compile(r"^[ \t]*(#|\|)")  # a heading or table row is a line of its own
+
+
+def is_cjk_language(language: str | None) -> bool:
+    """Whether pages in `language` (a theme language such as "zh" or "zh-Hant") get their lines joined."""
+    return str(language or "").split("-")[0] in {"zh", "ja"}
 
 
 def join_cjk_lines(markdown: str) -> str:

@@ -17,6 +17,7 @@ from mkdocs.structure.files import File, Files
 
 from . import tangle
 from .atomic import write_atomic
+from .cjk import is_cjk_language
 from .execute import DEFAULT_TIMEOUT, ChapterRun, ExecutionError, Executor, evict_unused
 from .notebook import chapter_notebook, dumps
 from .project import Project
@@ -166,7 +167,8 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
             target = files.get_file_from_path(uri)
             return target.url if target else None
 
-        return standalone(notebook, prelude, site_resolver(config.site_url, file.src_uri, url_of))
+        join_lines = is_cjk_language(config.theme.get("language"))  # as hooks/cjk.py does on the pages
+        return standalone(notebook, prelude, site_resolver(config.site_url, file.src_uri, url_of), join_lines)
 
     @staticmethod
     def _edition_folder(file: File) -> str:

@@ -204,12 +204,16 @@ def package_cells(
     ]
 
 
-def standalone(notebook: dict, prelude: list[dict], resolve: Callable[[str], str | None]) -> dict:
-    """`notebook` with its prose cleaned for reading anywhere and `prelude` before its first code cell."""
+def standalone(
+    notebook: dict, prelude: list[dict], resolve: Callable[[str], str | None], join_lines: bool = False
+) -> dict:
+    """`notebook` with its prose cleaned for reading anywhere and `prelude` before its first code
+    cell; `join_lines` joins CJK lines as the pages in a CJK language do."""
     cells = []
     for cell in notebook["cells"]:
         if cell["cell_type"] == "markdown":
-            cell = {**cell, "source": absolute_links(join_cjk_lines(cell["source"]), resolve)}
+            text = join_cjk_lines(cell["source"]) if join_lines else cell["source"]
+            cell = {**cell, "source": absolute_links(text, resolve)}
         cells.append(cell)
     first_code = next((i for i, c in enumerate(cells) if c["cell_type"] == "code"), len(cells))
     cells[first_code:first_code] = [dict(c) for c in prelude]

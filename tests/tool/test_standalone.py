@@ -136,7 +136,7 @@ def test_the_notebook_gets_the_package_cell_before_its_first_code_cell_and_clean
             {"cell_type": "markdown", "id": "cell-2", "metadata": {}, "source": "见[第一章](01-a.md)。"},
         ]
     }
-    result = standalone(notebook, prelude, site_resolver(SITE, "chapters/02-b.md", URLS.get))
+    result = standalone(notebook, prelude, site_resolver(SITE, "chapters/02-b.md", URLS.get), join_lines=True)
     assert [c["cell_type"] for c in result["cells"]] == ["markdown", "markdown", "code", "code", "markdown"]
     assert result["cells"][2] is not cell and result["cells"][2]["source"] == cell["source"]
     assert [c["id"] for c in result["cells"]] == [f"cell-{n}" for n in range(5)]
@@ -147,3 +147,9 @@ def test_the_notebook_gets_the_package_cell_before_its_first_code_cell_and_clean
 
 def test_a_chapter_that_imports_nothing_from_the_package_gets_no_package_cell(package):
     assert package_cells(CHAPTER.replace("from tiny import double", "double = abs"), "tiny", package) == []
+
+
+def test_lines_are_joined_only_when_asked():
+    notebook = {"cells": [{"cell_type": "markdown", "metadata": {}, "source": "中文\n中文"}]}
+    assert standalone(notebook, [], resolve)["cells"][0]["source"] == "中文\n中文"
+    assert standalone(notebook, [], resolve, join_lines=True)["cells"][0]["source"] == "中文中文"
