@@ -33,7 +33,7 @@ from nbclient import NotebookClient
 
 from literate.blocks import parse_file
 from literate.project import Project
-from literate.standalone import PACKAGE_TAG
+from literate.standalone import PACKAGE_TAG, third_party
 
 ROOT = Path(__file__).resolve().parents[1]
 PROJECT = Project.load(ROOT)
@@ -96,6 +96,9 @@ def test_downloaded_notebook_runs_alone_and_prints_what_the_page_shows(built_sit
     assert [c.source for c in code] == [b.code.rstrip("\n") for b in blocks], "code cells are the page's blocks"
     if code:  # a chapter of prose only (the summary) exports a notebook of prose only
         assert any(c.outputs for c in code), "the exported notebook carries the executed outputs"
+    # The kernel below has more than these installed (ipykernel needs it); what the code imports does not.
+    needs = third_party([c.source for c in exported.cells if c.cell_type == "code"], PROJECT.package)
+    assert set(needs) <= {"torch", "matplotlib"}, f"{chapter.name} needs {needs}"
     package_cells = [c for c in exported.cells if is_package_cell(c)]
     imports_package = any(re.search(rf"\b(from|import) {PROJECT.package}\b", b.code) for b in blocks)
     assert len(package_cells) == (1 if imports_package else 0)
