@@ -116,7 +116,7 @@ def package_sources(package: str, package_dir: Path, modules: list[Path]) -> dic
 
 def _literal(text: str) -> str:
     """`text` as a readable Python literal: a raw triple-quoted string where that is exact."""
-    if "'''" not in text and not text.endswith("\\"):
+    if "'''" not in text and not text.endswith(("\\", "'")):
         return "r'''" + text + "'''"
     return repr(text)
 

@@ -92,11 +92,14 @@ def test_the_package_cell_makes_the_package_importable_from_its_source_alone(pac
     assert result.stdout.split("\n")[:2] == ["6 12 True", "raise ValueError('x must be >= 0')"], result.stdout
 
 
-def test_a_source_that_a_raw_string_cannot_hold_is_still_exact(tmp_path):
-    awkward = "TEXT = '''quoted'''\nPATH = 'C:\\\\'\n"
+@pytest.mark.parametrize(
+    "awkward",
+    ["TEXT = '''quoted'''\nPATH = 'C:\\\\'\n", "PATH = 'C:\\\\'", "TEXT = 'ends with a quote'", "x = 1\n"],
+)
+def test_every_source_is_held_exactly(tmp_path, awkward):
     code = package_code("odd", {"odd": awkward})
-    result = run_python(code + "\nimport odd\nprint(repr(odd.TEXT), repr(odd.PATH))", tmp_path)
-    assert result.stdout.strip() == "'quoted' 'C:\\\\'", result.stderr
+    result = run_python(code + f"\nimport sys, odd\nprint(sys.modules['odd'].__loader__.get_source('odd') == {awkward!r})", tmp_path)
+    assert result.stdout.strip() == "True", result.stderr
 
 
 def test_third_party_imports_leave_out_the_standard_library_and_the_package():
