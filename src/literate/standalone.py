@@ -42,9 +42,11 @@ EXPLANATION = {
     ),
 }
 SEPARATOR = {"default": "、", "en": ", "}
+# Inline code, not a code block: a notebook page renders a block in markdown without the copy
+# button and keyboard scrolling its code cells have.
 INSTALL = {
-    "default": "也可以安装这个包，再删掉那个单元：\n\n```sh\npip install {wheel_url}\n```",
-    "en": "Or install the package and delete that cell:\n\n```sh\npip install {wheel_url}\n```",
+    "default": "也可以安装这个包，再删掉那个单元：`pip install {wheel_url}`",
+    "en": "Or install the package and delete that cell: `pip install {wheel_url}`",
 }
 
 SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*:|//)")  # http:, mailto:, //host: already absolute
