@@ -158,8 +158,8 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
 
     def _standalone(self, notebook: dict, source: str, file: File, files: Files, config) -> dict:
         """The notebook made to run and read well once downloaded: see standalone.py."""
-        stem = Path(file.abs_src_path).name[: -len(".md")]
-        language = stem.split(".", 1)[1] if "." in stem else "default"
+        stem = Path(file.abs_src_path).name[: -len(".md")]  # `name.en.md`, or an edition's own theme language
+        language = stem.split(".", 1)[1] if "." in stem else str(config.theme.get("language") or "default")
         project = self.project
         prelude = package_cells(source, project.package, project.package_dir, language, self.wheel_url)
 

@@ -25,7 +25,7 @@ from .deps import package_modules
 # its code on the rendered page; Jupyter shows it folded (`jupyter.source_hidden`).
 PACKAGE_TAG = "literate-package"
 
-# The markdown cell before the package cell, by the page's language suffix ("default" otherwise).
+# The markdown cell before the package cell, by language ("en"); "default" for any other.
 EXPLANATION = {
     "default": (
         "**这个笔记本下载后可以单独运行。** 它的第一个代码单元（在 Jupyter 里是折叠的，网页上不显示）"
