@@ -1,38 +1,13 @@
 """MkDocs hook: no stray spaces in Chinese text broken over several source lines.
 
-A line break inside a paragraph renders as a space. Between two Chinese characters that space
-is wrong (Chinese has no spaces between words), so on pages in a CJK language the line break
-is removed wherever the characters on both sides are CJK. Code blocks are left alone, and so is
-a break next to Latin text, where the space is wanted.
+On pages in a CJK language, a line break between two CJK characters is removed (it would render
+as a space). The rule lives in `literate.cjk`, shared with the exported notebooks.
 """
 
 from __future__ import annotations
 
-import re
-
-CJK = "\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef"
-ENDS_CJK = re.compile(f"[{CJK}]$")
-STARTS_CJK = re.compile(f"^[ \\t]*[{CJK}]")
-FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})")
-HEADING = re.compile(r"^[ \t]*(#|\|)")  # a heading or table row is a line of its own
-
-
-def join_cjk_lines(markdown: str) -> str:
-    out: list[str] = []
-    fence = None  # the fence that opened the current code block
-    for line in markdown.split("\n"):
-        opening = FENCE.match(line)
-        if fence is None and opening:
-            fence = opening.group(1)
-        elif fence is not None and opening and opening.group(1).startswith(fence[0] * len(fence)):
-            fence = None
-        elif fence is None and out and ENDS_CJK.search(out[-1]) and STARTS_CJK.match(line) and not HEADING.match(out[-1]):
-            out[-1] += line.lstrip()
-            continue
-        out.append(line)
-    return "\n".join(out)
+from literate.cjk import is_cjk_language, join_cjk_lines
 
 
 def on_page_markdown(markdown, *, page, config, files):
-    language = str(config.theme.get("language") or "")
-    return join_cjk_lines(markdown) if language.split("-")[0] in {"zh", "ja"} else markdown
+    return join_cjk_lines(markdown) if is_cjk_language(config.theme.get("language")) else markdown

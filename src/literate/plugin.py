@@ -12,6 +12,7 @@ import logging
 import os
 import posixpath
 from pathlib import Path
+from urllib.parse import urljoin
 
 from mkdocs.config import base
 from mkdocs.config import config_options as opt
@@ -22,6 +23,7 @@ from mkdocs.structure.files import File, Files
 from . import tangle
 from .atomic import write_atomic
 from .blocks import Chapter, ChapterError
+from .cjk import is_cjk_language
 from .execute import (
     DEFAULT_OUTPUT_LIMIT,
     DEFAULT_TIMEOUT,
@@ -34,8 +36,10 @@ from .execute import (
 from .notebook import chapter_notebook, dumps
 from .outputs import Figure, Truncated
 from .project import Project
+from .standalone import SetupTexts, package_cells, site_resolver, standalone
 from .translation import differences
 from .weave import WeaveError, fenced, weave
+from .wheel import project_wheel
 
 log = logging.getLogger("mkdocs.plugins.literate")
 
@@ -45,6 +49,23 @@ class NotebookLinks(base.Config):
 
     download = opt.Type(str, default="Download this chapter as a Jupyter notebook")
     view = opt.Type(str, default="view it online")
+
+
+class NotebookSetup(base.Config):
+    """The words before a downloaded notebook's package cell (see standalone.py), in the book's language."""
+
+    explanation = opt.Type(
+        str,
+        default=(
+            "**This notebook runs on its own once downloaded.** Its first code cell (folded in Jupyter, "
+            "left out of the web page) defines the code that earlier chapters saved into the `{package}` "
+            "package and that this chapter imports ({modules}), so it runs from top to bottom with "
+            "nothing but {needs} installed. That cell is generated from the package's source, and each "
+            "definition names the chapter line it came from."
+        ),
+    )
+    install = opt.Type(str, default="Or install the package and delete that cell: `pip install {wheel_url}`")
+    separator = opt.Type(str, default=", ")
 
 
 class LiterateConfig(base.Config):
@@ -59,6 +80,8 @@ class LiterateConfig(base.Config):
     figures_dir = opt.Type(str, default="assets/figures")
     notebooks = opt.Type(bool, default=True)  # export each chapter as an executed .ipynb
     notebook_links = opt.SubConfig(NotebookLinks)
+    notebook_setup = opt.SubConfig(NotebookSetup)
+    wheel = opt.Type(bool, default=True)  # serve the tangled package as downloads/<name>-<version>-py3-none-any.whl
 
 
 class LiteratePlugin(BasePlugin[LiterateConfig]):
@@ -120,6 +143,7 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
     @event_priority(50)
     def on_files(self, files: Files, *, config):
         self.runs = {}
+        self.wheel_url = self._wheel_file(files, config) if self.config.wheel else None
         if not self.config.execute:
             return files
         workers = self.config.workers or len(os.sched_getaffinity(0))
@@ -177,7 +201,7 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
         Both are real files in a folder named by the notebook's content, so editions and builds
         running at once never write the same file.
         """
-        notebook = dumps(chapter_notebook(run.chapter, run.outputs))
+        notebook = dumps(self._standalone(chapter_notebook(run.chapter, run.outputs), run.chapter, file, files, config))
         name = posixpath.basename(file.src_uri)[: -len(".md")] + ".ipynb"
         folder = self.cache_dir / "files" / hashlib.sha256(notebook.encode()).hexdigest()[:16]
         for uri in (f"notebooks/{name}", f"downloads/{name}"):
@@ -188,6 +212,32 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
             # renders only notebooks it can read from their folder, not File.generated ones.
             files.append(File(uri, str(folder), config.site_dir, config.use_directory_urls))
         folder.touch()  # last use, for evict_unused()
+
+    def _wheel_file(self, files: Files, config) -> str | None:
+        """Add the tangled package as a wheel to the site's downloads; return its URL if `site_url` is set."""
+        if not (self.project.package_dir / "__init__.py").exists():
+            return None  # a book that saves no code has no package
+        try:
+            wheel = project_wheel(self.project, home_page=config.site_url)
+        except ValueError as exc:
+            raise PluginError(str(exc)) from None
+        uri = f"downloads/{wheel.filename}"
+        if files.get_file_from_path(uri) is None:
+            files.append(File.generated(config, uri, content=wheel.data))
+        return urljoin(config.site_url, uri) if config.site_url else None
+
+    def _standalone(self, notebook: dict, chapter: Chapter, file: File, files: Files, config) -> dict:
+        """The notebook made to run and read well once downloaded: see standalone.py."""
+        texts = SetupTexts(**self.config.notebook_setup)
+        project = self.project
+        prelude = package_cells(chapter.python_blocks, project.package, project.package_dir, texts, self.wheel_url)
+
+        def url_of(uri: str) -> str | None:
+            target = files.get_file_from_path(uri)
+            return target.url if target else None
+
+        join_lines = is_cjk_language(config.theme.get("language"))  # as hooks/cjk.py does on the pages
+        return standalone(notebook, prelude, site_resolver(config.site_url, file.src_uri, url_of), join_lines)
 
     def _notebook_links(self, markdown: str, page) -> str:
         name = posixpath.basename(page.file.src_uri)[: -len(".md")] + ".ipynb"

@@ -1,0 +1,214 @@
+"""What a reader downloads from the built site works away from this project.
+
+Each chapter's downloaded notebook runs top to bottom in a fresh Jupyter kernel whose Python
+sees torch and matplotlib but not the project (its editable `linreg`, its `src/`), in an empty
+folder, and prints what the page shows. The package's wheel installs into a throwaway
+virtualenv and its public functions run there.
+
+The kernel's environment: a virtualenv made without pip whose `.pth` file adds the project
+virtualenv's site-packages folder as a plain path entry. The `.pth` files inside that folder
+(among them the editable install's, which adds `src/`) are then not processed, so third-party
+packages import and the project does not. The kernel runs with `python -I`, which ignores
+PYTHONPATH and the user's site-packages.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import sysconfig
+import time
+import venv
+from html import unescape
+from pathlib import Path
+
+import nbformat
+import pytest
+from jupyter_client.kernelspec import KernelSpecManager
+from jupyter_client.manager import KernelManager
+from nbclient import NotebookClient
+
+from builds import ROOT
+
+from literate.blocks import parse_file
+from literate.project import Project
+from literate.standalone import PACKAGE_TAG, third_party
+
+PROJECT = Project.load(ROOT)
+CHAPTERS = PROJECT.chapter_files()
+SITE_PACKAGES = sysconfig.get_paths()["purelib"]  # the project virtualenv's: torch, matplotlib, ipykernel
+
+pytestmark = pytest.mark.slow
+
+
+def bare_python(folder: Path) -> Path:
+    """A virtualenv that imports the project's third-party packages but not the project."""
+    venv.EnvBuilder(with_pip=False).create(folder)
+    python = folder / "bin" / "python"
+    purelib = subprocess.run(
+        [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()
+    Path(purelib, "third_party.pth").write_text(SITE_PACKAGES + "\n", encoding="utf-8")
+    return python
+
+
+@pytest.fixture(scope="session")
+def isolated_kernel(tmp_path_factory) -> KernelSpecManager:
+    """A kernel spec `isolated` for a Python that cannot import the project's package."""
+    folder = tmp_path_factory.mktemp("kernel")
+    python = bare_python(folder / "venv")
+    check = [python, "-I", "-c", f"import importlib.util as u, torch, matplotlib; print(u.find_spec({PROJECT.package!r}))"]
+    assert subprocess.run(check, capture_output=True, text=True, check=True).stdout.strip() == "None"
+    spec = folder / "kernels" / "isolated"
+    spec.mkdir(parents=True)
+    argv = [str(python), "-I", "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    spec.joinpath("kernel.json").write_text(
+        json.dumps({"argv": argv, "display_name": "isolated", "language": "python"}), encoding="utf-8"
+    )
+    return KernelSpecManager(kernel_dirs=[str(folder / "kernels")])
+
+
+def text_outputs(cell) -> tuple[str, list[str]]:
+    """Everything printed (a kernel may split it into several chunks) and the displayed values."""
+    printed = "".join(o["text"] for o in cell["outputs"] if o["output_type"] == "stream" and o["name"] == "stdout")
+    values = [o["data"]["text/plain"] for o in cell["outputs"] if o["output_type"] == "execute_result"]
+    return printed, values
+
+
+def read_notebook(path: Path):
+    notebook = nbformat.reads(path.read_text(encoding="utf-8"), as_version=4)
+    nbformat.validate(notebook)
+    return notebook
+
+
+def is_package_cell(cell) -> bool:
+    return PACKAGE_TAG in cell.metadata.get("tags", [])
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.name)
+def test_downloaded_notebook_runs_alone_and_prints_what_the_page_shows(built_site, isolated_kernel, tmp_path, chapter):
+    exported = read_notebook(built_site / "zh" / "downloads" / f"{chapter.stem}.ipynb")
+    code = [c for c in exported.cells if c.cell_type == "code" and not is_package_cell(c)]
+    blocks = parse_file(chapter).python_blocks
+    assert [c.source for c in code] == [b.code.rstrip("\n") for b in blocks], "code cells are the page's blocks"
+    if code:  # a chapter of prose only (the summary) exports a notebook of prose only
+        assert any(c.outputs for c in code), "the exported notebook carries the executed outputs"
+    # The kernel below has more than these installed (ipykernel needs it); what the code imports does not.
+    needs = third_party([c.source for c in exported.cells if c.cell_type == "code"], PROJECT.package)
+    assert set(needs) <= {"torch", "matplotlib"}, f"{chapter.name} needs {needs}"
+    package_cells = [c for c in exported.cells if is_package_cell(c)]
+    imports_package = any(re.search(rf"\b(from|import) {PROJECT.package}\b", b.code) for b in blocks)
+    assert len(package_cells) == (1 if imports_package else 0)
+
+    rerun = nbformat.from_dict(json.loads(json.dumps(exported)))
+    for cell in rerun.cells:
+        if cell.cell_type == "code":
+            cell.outputs = []
+    # Before anything else, the kernel proves it cannot import the package on its own.
+    probe = f"import importlib.util, sys\nassert importlib.util.find_spec({PROJECT.package!r}) is None, sys.path"
+    rerun.cells.insert(0, nbformat.v4.new_code_cell(probe))
+    manager = KernelManager(kernel_name="isolated", kernel_spec_manager=isolated_kernel)
+    start = time.perf_counter()
+    try:
+        NotebookClient(rerun, km=manager, timeout=300, resources={"metadata": {"path": str(tmp_path)}}).execute()
+    finally:  # a kernel manager passed in is not shut down by the client
+        if manager.has_kernel:
+            manager.shutdown_kernel(now=True)
+    print(f"{chapter.name}: ran in {time.perf_counter() - start:.1f} s")
+
+    assert [c.outputs for c in rerun.cells if is_package_cell(c)] in ([], [[]]), "the package cell prints nothing"
+    after = [c for c in rerun.cells[1:] if c.cell_type == "code" and not is_package_cell(c)]
+    for block, before, now in zip(blocks, code, after, strict=True):
+        if "varying" in block.options:
+            continue
+        assert text_outputs(now) == text_outputs(before), f"{chapter.name}:{block.line}: outputs differ"
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.name)
+def test_every_edition_downloads_the_same_code(built_site, chapter):
+    """So the English notebooks run wherever the Chinese ones do (tested above)."""
+    source = read_notebook(built_site / "zh" / "downloads" / f"{chapter.stem}.ipynb")
+    english = read_notebook(built_site / "en" / "downloads" / f"{chapter.stem}.ipynb")
+    assert [c.source for c in english.cells if c.cell_type == "code"] == [
+        c.source for c in source.cells if c.cell_type == "code"
+    ]
+
+
+def wheel_path(built_site: Path) -> Path:
+    wheels = sorted((built_site / "zh" / "downloads").glob("*.whl"))
+    assert [w.name for w in wheels] == [f"{PROJECT.package}-{project_version()}-py3-none-any.whl"]
+    return wheels[0]
+
+
+def project_version() -> str:
+    return re.search(r'^version = "([^"]+)"', (ROOT / "pyproject.toml").read_text(encoding="utf-8"), re.M)[1]
+
+
+USE_THE_WHEEL = """
+import importlib.metadata, pathlib, random, sys
+import torch
+import linreg
+from linreg import Node, data_iter, linreg as model, sgd, squared_loss, synthetic_data, tensor_data_iter, train
+
+assert pathlib.Path(linreg.__file__).is_relative_to(sys.prefix), linreg.__file__
+assert importlib.metadata.requires("linreg") == ["torch"]
+for module in ("data", "model", "loss", "optim", "train", "autograd"):
+    text = pathlib.Path(linreg.__file__).with_name(module + ".py").read_text()
+    assert "# %% docs/chapters/" in text, module + ".py no longer names the chapter lines it came from"
+
+_ = torch.manual_seed(0)
+random.seed(0)
+features, labels = synthetic_data(torch.tensor([2, -3.4]), 4.2, 1000)
+X, y = next(data_iter(10, features, labels))
+assert X.shape == (10, 2) and y.shape == (10, 1)
+assert sum(len(Xb) for Xb, _ in tensor_data_iter(64, features, labels)) == 1000
+w = torch.normal(0, 0.01, size=(2, 1), requires_grad=True)
+b = torch.zeros(1, requires_grad=True)
+squared_loss(model(X, w, b), y).sum().backward()
+sgd([w, b], 0.03, 10)
+assert w.grad.abs().sum() == 0 and b.grad.abs().sum() == 0, "sgd zeroes the gradients"
+history = train(features, labels, w, b)
+assert history["epoch_losses"][-1] < 1e-3, history["epoch_losses"]
+node = Node(torch.tensor([[1.0, 2.0]]))
+(node @ Node(torch.tensor([[3.0], [4.0]]))).sum().backward()
+assert node.grad.tolist() == [[3.0, 4.0]]
+print("final loss", history["epoch_losses"][-1])
+"""
+
+
+def test_the_wheel_installs_in_a_clean_virtualenv_and_works(built_site, tmp_path):
+    wheel = wheel_path(built_site)
+    python = bare_python(tmp_path / "venv")
+    start = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet", "--no-deps", "--no-index",
+         "--no-cache-dir", "--disable-pip-version-check", str(wheel)],
+        check=True, env={**os.environ, "PIP_REQUIRE_VIRTUALENV": "0"},
+    )
+    installed = time.perf_counter()
+    result = subprocess.run([python, "-I", "-c", USE_THE_WHEEL], capture_output=True, text=True, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    print(f"wheel {wheel.stat().st_size} bytes: pip install {installed - start:.1f} s, "
+          f"use {time.perf_counter() - installed:.1f} s; {result.stdout.strip()}")
+
+
+def default_site_url(config: str) -> str:
+    """The address an edition is built for unless SITE_URL says otherwise (`make site`, `make serve`)."""
+    return re.search(r'^site_url: !ENV \[SITE_URL, "([^"]+)"\]', (ROOT / config).read_text(encoding="utf-8"), re.M)[1]
+
+
+@pytest.mark.parametrize(
+    "config, sources, edition",
+    [("mkdocs.yml", ["docs/making.md"], "zh"), ("mkdocs.en.yml", ["docs-en/making.md", "README.md"], "en")],
+)
+def test_the_pages_and_readme_give_the_line_that_installs_the_wheel(built_site, config, sources, edition):
+    line = f"pip install {default_site_url(config)}downloads/{wheel_path(built_site).name}"
+    for source in sources:
+        assert line in (ROOT / source).read_text(encoding="utf-8"), f"{source} should say: {line}"
+    html = (built_site / edition / "making/index.html").read_text(encoding="utf-8")
+    assert line in unescape(re.sub(r"<[^>]+>", "", html)), f"{edition}/making/ should say: {line}"
+    assert re.search(rf'href="[./]*downloads/{re.escape(wheel_path(built_site).name)}"', html), edition
