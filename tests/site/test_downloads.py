@@ -156,7 +156,7 @@ from linreg import Node, data_iter, linreg as model, sgd, squared_loss, syntheti
 
 assert pathlib.Path(linreg.__file__).is_relative_to(sys.prefix), linreg.__file__
 assert importlib.metadata.requires("linreg") == ["torch"]
-for module in ("data", "model", "loss", "optim", "train", "autograd"):
+for module in ("data", "model", "loss", "optim", "training", "autograd", "checked"):
     text = pathlib.Path(linreg.__file__).with_name(module + ".py").read_text()
     assert "# %% docs/chapters/" in text, module + ".py no longer names the chapter lines it came from"
 
