@@ -39,7 +39,7 @@ editions:
 	rm -rf $(SITE).old && { [ ! -e $(SITE) ] || mv $(SITE) $(SITE).old; } && mv $(SITE).new $(SITE) && rm -rf $(SITE).old
 
 test: $(BIN)/.installed $(VENDOR)/.installed
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --dist loadfile
 
 tangle: $(BIN)/.installed
 	$(BIN)/python -m literate tangle

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 from pathlib import Path
 
 import pytest
@@ -18,9 +20,18 @@ def built_site(tmp_path_factory) -> Path:
     """Build the whole book once as `make site` does (`make editions`: zh/ and en/), strictly, with
     execution and the link check on; tests read the result. Its addresses (site_url) name a free
     port of 127.0.0.1, where tests/browser serves it: the language switcher matches pages through
-    the sitemaps' full addresses."""
-    site = tmp_path_factory.mktemp("built") / "site"
-    result = make_site(ROOT, site, f"http://127.0.0.1:{free_port()}", LINK_CHECK="true")
-    if result.returncode != 0:
-        pytest.fail(f"make editions (two strict builds) failed:\n{result.stdout}\n{result.stderr}", pytrace=False)
+    the sitemaps' full addresses. Under `pytest -n` the workers share one build: the first to
+    need it builds, the others wait for it."""
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent  # the folder all workers' temporary folders are in
+    site, failure = shared / "built-site", shared / "built-site.failed"
+    with open(shared / "built-site.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not site.exists() and not failure.exists():
+            result = make_site(ROOT, site, f"http://127.0.0.1:{free_port()}", LINK_CHECK="true")
+            if result.returncode != 0:
+                failure.write_text(f"make editions (two strict builds) failed:\n{result.stdout}\n{result.stderr}")
+    if failure.exists():
+        pytest.fail(failure.read_text(), pytrace=False)
     return site
