@@ -297,12 +297,12 @@ def test_7c_missing_reshape_stalls_at_half_the_label_variance(bug_runs):
 
 
 def test_7c_dividing_twice_is_slow_as_estimated(bug_runs):
-    """'300 步之后损失约为训练前的 0.16 倍：从十几降到两三'"""
+    """'300 步之后损失约为训练前的 0.16 倍 ... 从十几只降到个位数'"""
     for seed, run in zip(SEEDS, bug_runs):
         loss = run["twice"][2][-1]
         estimate = run["initial"] * (1 - 0.003) ** 600
         assert 0.8 < loss / estimate < 1.25, f"seed {seed}: {loss} vs {estimate}"
-        assert 1.5 < loss < 4, f"seed {seed}: {loss}"
+        assert 1 < loss < 10, f"seed {seed}: {loss}"
 
 
 def test_7c_dividing_twice_bigger_batches_are_slower(bug_runs):
