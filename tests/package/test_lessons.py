@@ -312,7 +312,7 @@ def test_7c_dividing_twice_bigger_batches_are_slower(bug_runs):
 
 
 def test_7c_large_lr_grows_then_inf_then_nan(bug_runs):
-    """'几步之内增长好几个数量级，很快变成 inf，再变成 nan'"""
+    """'损失在最初几步里增长好几个数量级，随后变成 inf，再变成 nan'"""
     for seed, run in zip(SEEDS, bug_runs):
         losses = run["large_lr"][2]
         assert max(losses[:10]) > 100 * run["initial"], f"seed {seed}: {losses[:10]}"
