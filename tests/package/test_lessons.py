@@ -147,7 +147,7 @@ def best_of(repeats, run):
 
 
 def test_7b_epochs_get_faster_and_updates_cost_about_the_same():
-    """'每轮的时间随批量变大而缩短 ... 每次更新的时间 ... 不到 10 倍'"""
+    """'每轮的时间随批量变大而缩短 ... 批量大了 1000 倍，它远远没有贵 1000 倍'"""
     features, labels = make_data(0)
 
     def epoch(batch_size):
@@ -157,7 +157,7 @@ def test_7b_epochs_get_faster_and_updates_cost_about_the_same():
     seconds = {size: best_of(3, lambda: epoch(size)) for size in [1, 10, 100, 1000]}
     assert seconds[1] > seconds[10] > seconds[100] > seconds[1000], seconds
     per_update = {size: seconds[size] / math.ceil(1000 / size) for size in seconds}
-    assert per_update[1000] < 10 * per_update[1], per_update
+    assert per_update[1000] < 100 * per_update[1], per_update
 
 
 def step_seconds(features, labels, batch_size, repeats=10):
@@ -199,16 +199,19 @@ def loss_after_steps(features, labels, batch_size, num_steps):
 
 
 def test_7b_in_a_fixed_budget_minibatches_beat_the_full_batch(step_cost):
-    """'小批量 ... 损失 ... 低于 1e-4；全数据梯度下降 ... 损失至少是批量 10 的 10 倍'
+    """'批量 1000（也就是全数据梯度下降）的损失同样低于 1e-4' (n = 1000), and on 10^6 examples
+    '批量 10 的损失低于 1e-4；全数据梯度下降 ... 损失至少是批量 10 的 10 倍'
 
     Three seeds, not twenty: each needs 10^6 examples and full-batch steps over them, and the
     seed changes only the data; the step counts come from the timing, measured once. The
     full-batch steps skip the shuffle the page does: the gradient of a sum is the same in any order.
     """
     budget = 0.2
-    steps = {size: int(budget / step_cost[size]) for size in [10, 10**6]}
+    steps = {size: int(budget / step_cost[size]) for size in [10, 1000, 10**6]}
     for seed in SEEDS[:3]:
         features, labels = make_data(seed, 10**6)
+        small = loss_after_steps(features[:1000], labels[:1000], 1000, steps[1000])
+        assert small < 1e-4, f"seed {seed}: n = 1000, full batch: {small} after {steps[1000]} steps"
         minibatch = loss_after_steps(features, labels, 10, steps[10])
         w, b = zeros()
         for _ in range(steps[10**6]):
