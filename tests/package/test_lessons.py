@@ -1,0 +1,323 @@
+"""The claims of chapters 7a (loss surface), 7b (why minibatches) and 7c (common bugs), over 20 seeds.
+
+Each test names the chapter and quotes the prose it checks. Timing claims (7b) are inequalities
+between best-of-several measurements on this machine; they are measured once, not per seed.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+
+import pytest
+import torch
+
+from linreg import data_iter, linreg, sgd, squared_loss, synthetic_data, tensor_data_iter, train
+
+TRUE_W = torch.tensor([2, -3.4])
+TRUE_B = 4.2
+SEEDS = range(20)
+HALF_WIDTH = 5.0  # chapter 7a's frame: w_star +- 5
+
+
+def make_data(seed, n=1000):
+    torch.manual_seed(seed)
+    random.seed(seed)
+    return synthetic_data(TRUE_W, TRUE_B, n)
+
+
+def mean_loss(features, labels, w, b) -> float:
+    with torch.no_grad():
+        return squared_loss(linreg(features, w, b), labels).mean().item()
+
+
+def zeros():
+    return torch.zeros(2, 1, requires_grad=True), torch.zeros(1, requires_grad=True)
+
+
+# --- chapter 7a: the loss surface -------------------------------------------------------
+
+
+def surface(seed):
+    features, labels = make_data(seed)
+    X_ones = torch.cat([features, torch.ones(len(features), 1)], dim=1)
+    solution = torch.linalg.lstsq(X_ones, labels).solution.reshape(-1)
+    return features, labels, solution[:2], solution[2]
+
+
+def sgd_path(features, labels, w_star, b_star, lr, batch_size, num_steps):
+    """Chapter 7a's sgd_path: positions of w from the origin, b fixed; stops on leaving the frame."""
+    w = torch.zeros(2, 1, requires_grad=True)
+    path = [w.detach().reshape(-1).clone()]
+    while len(path) <= num_steps:
+        for X, y in data_iter(batch_size, features, labels):
+            squared_loss(linreg(X, w, b_star), y).sum().backward()
+            sgd([w], lr, batch_size)
+            path.append(w.detach().reshape(-1).clone())
+            if len(path) > num_steps or (path[-1] - w_star).abs().max() > HALF_WIDTH:
+                return torch.stack(path)
+    return torch.stack(path)
+
+
+@pytest.fixture(scope="module")
+def paths():
+    """For every seed: the start distance and the paths the chapter draws."""
+    runs = []
+    for seed in SEEDS:
+        features, labels, w_star, b_star = surface(seed)
+        run = {"w_star": w_star, "start": w_star.norm().item()}
+        for lr in [0.03, 0.3, 1.0, 1.6, 2.5]:
+            run[("lr", lr)] = sgd_path(features, labels, w_star, b_star, lr, 10, 20)
+        for batch_size in [1, 10, 1000]:
+            run[("batch", batch_size)] = sgd_path(features, labels, w_star, b_star, 0.03, batch_size, 1000 // batch_size)
+        runs.append(run)
+    return runs
+
+
+def distance(run, key, step=-1):
+    return (run[key][step] - run["w_star"]).norm().item()
+
+
+def test_7a_lr_003_is_about_halfway_after_20_steps(paths):
+    """'lr = 0.03 ... 20 步之后仍在半路上'"""
+    for seed, run in zip(SEEDS, paths):
+        assert 0.35 < distance(run, ("lr", 0.03)) / run["start"] < 0.7, f"seed {seed}"
+
+
+def test_7a_lr_03_and_1_reach_the_solution_in_20_steps(paths):
+    """'lr = 0.3 ... 走到了中心', 'lr = 1.0 ... 在星号附近跳动着收拢'"""
+    for seed, run in zip(SEEDS, paths):
+        for lr in [0.3, 1.0]:
+            assert len(run[("lr", lr)]) == 21, f"seed {seed}, lr {lr} left the frame"
+            assert distance(run, ("lr", lr)) < 0.05, f"seed {seed}, lr {lr}"
+
+
+def test_7a_lr_25_leaves_the_frame_within_20_steps(paths):
+    """'lr = 2.5 ... 几步之内就冲出了画面'"""
+    for seed, run in zip(SEEDS, paths):
+        path = run[("lr", 2.5)]
+        assert len(path) <= 20, f"seed {seed}: stayed for {len(path) - 1} steps"
+        assert (path[-1] - run["w_star"]).abs().max() > HALF_WIDTH
+        assert torch.isfinite(path).all(), "the drawn path holds no inf or nan"
+
+
+def test_7a_minibatch_noise_breaks_below_lr_2(paths):
+    """'对小批量来说 ... 实际可用的学习率要比 2 小': lr 1.6 with batches of 10 leaves the frame for some seed"""
+    assert any(len(run[("lr", 1.6)]) < 21 for run in paths)
+
+
+def test_7a_one_epoch_of_batch_1000_moves_about_3_percent(paths):
+    """'一步只走剩余距离的约 3% ... 几乎没动'"""
+    for seed, run in zip(SEEDS, paths):
+        assert len(run[("batch", 1000)]) == 2
+        moved = 1 - distance(run, ("batch", 1000)) / run["start"]
+        assert 0.02 < moved < 0.04, f"seed {seed}: {moved}"
+
+
+def test_7a_one_epoch_smaller_batches_get_closer(paths):
+    """'批量大小 1 ... 走到了星号上', '批量大小 10 ... 停在离星号不远处'"""
+    for seed, run in zip(SEEDS, paths):
+        d1, d10, d1000 = (distance(run, ("batch", size)) for size in [1, 10, 1000])
+        assert d1 < 0.01 < d10 < 0.3 < d1000, f"seed {seed}: {d1}, {d10}, {d1000}"
+
+
+# --- chapter 7b: why minibatches --------------------------------------------------------
+
+
+def test_7b_one_epoch_batch_1_trains_batch_1000_barely_moves():
+    """'批量大小为 1 时一轮就训练好了，批量大小为 1000 时一轮只走了一步，损失几乎没变'"""
+    for seed in SEEDS:
+        features, labels = make_data(seed)
+        w, b = zeros()
+        initial = mean_loss(features, labels, w, b)
+        assert train(features, labels, w, b, lr=0.03, num_epochs=1, batch_size=1)["epoch_losses"][0] < 1e-4
+        w, b = zeros()
+        after = train(features, labels, w, b, lr=0.03, num_epochs=1, batch_size=1000)["epoch_losses"][0]
+        assert after > 0.9 * initial, f"seed {seed}"
+
+
+def best_of(repeats, run):
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def test_7b_epochs_get_faster_and_updates_cost_about_the_same():
+    """'每轮的时间随批量变大而缩短 ... 批量大了 1000 倍，它远远没有贵 1000 倍'"""
+    features, labels = make_data(0)
+
+    def epoch(batch_size):
+        w, b = zeros()
+        train(features, labels, w, b, lr=0.03, num_epochs=1, batch_size=batch_size)
+
+    seconds = {size: best_of(3, lambda: epoch(size)) for size in [1, 10, 100, 1000]}
+    assert seconds[1] > seconds[10] > seconds[100] > seconds[1000], seconds
+    per_update = {size: seconds[size] / math.ceil(1000 / size) for size in seconds}
+    assert per_update[1000] < 100 * per_update[1], per_update
+
+
+def step_seconds(features, labels, batch_size, repeats=10):
+    """Chapter 7b's step_seconds: the fastest of `repeats` SGD steps on the first batch_size rows."""
+    w, b = zeros()
+    X, y = features[:batch_size], labels[:batch_size]
+
+    def step():
+        squared_loss(linreg(X, w, b), y).sum().backward()
+        sgd([w, b], 0.03, batch_size)
+
+    return best_of(repeats, step)
+
+
+@pytest.fixture(scope="module")
+def step_cost():
+    features, labels = make_data(0, 10**6)
+    return {size: step_seconds(features, labels, size) for size in [1, 10, 1000, 10**6]}
+
+
+def test_7b_step_cost_flat_up_to_1000_then_grows(step_cost):
+    """'从 1 到 1000 ... 一步的时间却增加不到 3 倍', '一步全数据 ... 比批量 10 的一步慢十倍以上'"""
+    assert step_cost[1000] < 3 * step_cost[1], step_cost
+    assert step_cost[10**6] > 10 * step_cost[10], step_cost
+
+
+def loss_after_steps(features, labels, batch_size, num_steps):
+    """Chapter 7b's loss_after_steps."""
+    w, b = zeros()
+    steps_done = 0
+    while steps_done < num_steps:
+        for X, y in tensor_data_iter(batch_size, features, labels):
+            squared_loss(linreg(X, w, b), y).sum().backward()
+            sgd([w, b], 0.03, batch_size)
+            steps_done += 1
+            if steps_done == num_steps:
+                break
+    return mean_loss(features, labels, w, b)
+
+
+def test_7b_in_a_fixed_budget_minibatches_beat_the_full_batch(step_cost):
+    """'批量 1000（也就是全数据梯度下降）的损失同样低于 1e-4' (n = 1000), and on 10^6 examples
+    '批量 10 的损失低于 1e-4；全数据梯度下降 ... 损失至少是批量 10 的 10 倍'
+
+    Three seeds, not twenty: each needs 10^6 examples and full-batch steps over them, and the
+    seed changes only the data; the step counts come from the timing, measured once. The
+    full-batch steps skip the shuffle the page does: the gradient of a sum is the same in any order.
+    """
+    budget = 0.2
+    steps = {size: int(budget / step_cost[size]) for size in [10, 1000, 10**6]}
+    for seed in SEEDS[:3]:
+        features, labels = make_data(seed, 10**6)
+        small = loss_after_steps(features[:1000], labels[:1000], 1000, steps[1000])
+        assert small < 1e-4, f"seed {seed}: n = 1000, full batch: {small} after {steps[1000]} steps"
+        minibatch = loss_after_steps(features, labels, 10, steps[10])
+        w, b = zeros()
+        for _ in range(steps[10**6]):
+            squared_loss(linreg(features, w, b), labels).sum().backward()
+            sgd([w, b], 0.03, len(features))
+        full = mean_loss(features, labels, w, b)
+        assert minibatch < 1e-4, f"seed {seed}: {minibatch} after {steps[10]} steps"
+        assert full > 10 * minibatch, f"seed {seed}: {full} after {steps[10**6]} steps"
+
+
+# --- chapter 7c: common bugs ------------------------------------------------------------
+
+
+def sgd_without_zeroing(params, lr, batch_size):
+    with torch.no_grad():
+        for param in params:
+            param -= lr * param.grad / batch_size
+
+
+def run_loop(features, labels, *, lr=0.03, batch_size=10, num_epochs=3, update=sgd,
+             loss=squared_loss, reduce="sum", max_steps=None, every_step=False):
+    """Chapter 7c's loop with one piece swapped; returns w, b and the loss on all data.
+
+    The loss after every step if every_step, else only after the last one (the page records
+    every step; the tests need only what they check).
+    """
+    random.seed(1)
+    w, b = zeros()
+    losses, steps = [], 0
+    for _ in range(num_epochs):
+        for X, y in data_iter(batch_size, features, labels):
+            l = loss(linreg(X, w, b), y)
+            (l.sum() if reduce == "sum" else l.mean()).backward()
+            update([w, b], lr, batch_size)
+            steps += 1
+            if every_step:
+                losses.append(mean_loss(features, labels.reshape(-1, 1), w, b))
+            if steps == max_steps:
+                break
+        if steps == max_steps:
+            break
+    if not every_step:
+        losses.append(mean_loss(features, labels.reshape(-1, 1), w, b))
+    return w, b, losses
+
+
+@pytest.fixture(scope="module")
+def bug_runs():
+    runs = []
+    for seed in SEEDS:
+        features, labels = make_data(seed)
+        w0, b0 = zeros()
+        run = {"labels": labels, "initial": mean_loss(features, labels, w0, b0)}
+        run["correct"] = run_loop(features, labels)
+        run["no_zero"] = run_loop(features, labels, update=sgd_without_zeroing)
+        run["no_reshape"] = run_loop(features, labels.reshape(-1), loss=lambda y_hat, y: (y_hat - y) ** 2 / 2)
+        run["twice"] = run_loop(features, labels, reduce="mean")
+        run["twice_100"] = run_loop(features, labels, reduce="mean", batch_size=100, num_epochs=10, max_steps=100)
+        run["twice_10"] = run_loop(features, labels, reduce="mean", max_steps=100)
+        run["large_lr"] = run_loop(features, labels, lr=3.0, every_step=True)
+        runs.append(run)
+    return runs
+
+
+def test_7c_correct_loop_reaches_the_noise_floor(bug_runs):
+    for seed, run in zip(SEEDS, bug_runs):
+        assert run["correct"][2][-1] < 1e-4, f"seed {seed}"
+
+
+def test_7c_forgetting_zero_grad_ends_far_worse_with_a_large_grad(bug_runs):
+    """'到最后远高于正确循环的损失', '`w.grad` 的范数一直很大'"""
+    for seed, run in zip(SEEDS, bug_runs):
+        w, _, losses = run["no_zero"]
+        assert losses[-1] > 1000 * run["correct"][2][-1], f"seed {seed}"
+        assert w.grad.norm() > 10, f"seed {seed}: {w.grad.norm()}"
+
+
+def test_7c_missing_reshape_stalls_at_half_the_label_variance(bug_runs):
+    """'损失停在标签方差的一半左右', '`w` 被推向 0，离 0 比离真实的 2 和 −3.4 更近'"""
+    for seed, run in zip(SEEDS, bug_runs):
+        w, b, losses = run["no_reshape"]
+        half_variance = run["labels"].var(unbiased=False).item() / 2
+        assert 0.5 < losses[-1] / half_variance < 1.5, f"seed {seed}: {losses[-1]} vs {half_variance}"
+        w = w.detach().reshape(-1)
+        assert (w.abs() < (w - TRUE_W).abs()).all(), f"seed {seed}: w = {w.tolist()} is not nearer 0 than the truth"
+
+
+def test_7c_dividing_twice_is_slow_as_estimated(bug_runs):
+    """'300 步之后损失约为训练前的 0.16 倍 ... 从十几只降到个位数'"""
+    for seed, run in zip(SEEDS, bug_runs):
+        loss = run["twice"][2][-1]
+        estimate = run["initial"] * (1 - 0.003) ** 600
+        assert 0.8 < loss / estimate < 1.25, f"seed {seed}: {loss} vs {estimate}"
+        assert 1 < loss < 10, f"seed {seed}: {loss}"
+
+
+def test_7c_dividing_twice_bigger_batches_are_slower(bug_runs):
+    """'换一个批量大小，训练速度也跟着变，批量越大越慢'"""
+    for seed, run in zip(SEEDS, bug_runs):
+        assert run["twice_100"][2][-1] > run["twice_10"][2][-1], f"seed {seed}"
+
+
+def test_7c_large_lr_grows_then_inf_then_nan(bug_runs):
+    """'损失在最初几步里增长好几个数量级，随后变成 inf，再变成 nan'"""
+    for seed, run in zip(SEEDS, bug_runs):
+        losses = run["large_lr"][2]
+        assert max(losses[:10]) > 100 * run["initial"], f"seed {seed}: {losses[:10]}"
+        assert math.inf in losses and math.isnan(losses[-1]), f"seed {seed}"
+        assert losses.index(math.inf) < next(i for i, loss in enumerate(losses) if math.isnan(loss))
