@@ -62,7 +62,7 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 def serve(directory: Path, port: int = 0) -> Iterator[str]:
     """Serve `directory` on `port` (by default a free one) of 127.0.0.1 from a thread; yield its base URL."""
     handler = functools.partial(_QuietHandler, directory=str(directory))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+    server = _SharedPortServer(("127.0.0.1", port), handler)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, name="site-server", daemon=True)
     thread.start()
@@ -72,6 +72,12 @@ def serve(directory: Path, port: int = 0) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+class _SharedPortServer(http.server.ThreadingHTTPServer):
+    # The site is served at the port it was built for; under `pytest -n` two workers may each
+    # serve the same folder there at once, and either may answer.
+    allow_reuse_port = True
 
 
 def discover_pages(site: Path) -> list[str]:
