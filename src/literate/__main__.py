@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from . import tangle
+from .blocks import ChapterError
 from .project import Project
 
 
@@ -29,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{project.relative(project.package_dir)} is in step with the chapters")
             return 0
         changed = tangle.write(project)
-    except tangle.TangleError as exc:
+    except (tangle.TangleError, ChapterError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     for path in changed:

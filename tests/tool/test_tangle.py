@@ -321,3 +321,13 @@ def test_importing_from_a_module_that_does_not_exist_is_named(tmp_path):
     project = make_project(tmp_path, {"01-one.md": FIRST, "02-two.md": chapter})
     with pytest.raises(tangle.TangleError, match=r"02-two.md:4: `pkg` has no module `double`"):
         tangle.write(project)
+
+
+def test_the_command_names_a_chapter_it_cannot_read(tmp_path):
+    make_project(tmp_path, {"01-bad.md": "---\nmodule: m\ndescription: a: b\n---\n# T\n"})
+    result = subprocess.run(
+        [sys.executable, "-m", "literate", "tangle", "--project", str(tmp_path)], capture_output=True, text=True
+    )
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: docs/chapters/01-bad.md:3: the front matter is not valid YAML")
+    assert "Traceback" not in result.stderr
