@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PROJECT = Project.load(ROOT)
 DOCS = ROOT / "docs"
 LANGUAGES = ("en",)  # translations, beside the default (Chinese) pages
-TRANSLATED_TEXT = frozenset({"mermaid"})  # fences whose content is prose (diagram labels)
+TRANSLATED_TEXT = frozenset({"dot"})  # fences whose content is prose (diagram labels)
 SHARED_META = ("module", "module_doc")  # front matter that shapes the tangled package
 
 CHAPTERS = PROJECT.chapter_files()
