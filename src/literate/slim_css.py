@@ -23,6 +23,7 @@ _STYLE = re.compile(r"(<style[^>]*>)(.*?)(</style>)", re.DOTALL)
 _CLASS_ATTR = re.compile(r'\bclass="([^"]*)"')
 _SELECTOR_CLASS = re.compile(r"\.(-?[_a-zA-Z][-_a-zA-Z0-9]*)")
 # `:root` after anything else (`.jupyter-wrapper :root`, 87 KB of icon variables) matches nothing.
+_NOT = re.compile(r":not\([^()]*\)")
 _NEVER = re.compile(r".:root\b")
 _DROPPED_AT_RULES = {"keyframes", "-webkit-keyframes", "-moz-keyframes", "charset"}
 
@@ -70,10 +71,15 @@ def _keep(rule, classes: frozenset[str]) -> str:
     if rule.type != "qualified-rule":
         return ""  # parse errors (a stylesheet that is not CSS) go
     selectors = [s.strip() for s in _split_selectors(rule.prelude)]
-    kept = [s for s in selectors if set(_SELECTOR_CLASS.findall(s)) <= classes and not _NEVER.search(s)]
+    kept = [s for s in selectors if _needed(s) <= classes and not _NEVER.search(s)]
     if not kept:
         return ""
     return ",".join(kept) + "{" + tinycss2.serialize(rule.content) + "}"
+
+
+def _needed(selector: str) -> set[str]:
+    """The classes an element must have for `selector` to match it (those under :not() need not)."""
+    return set(_SELECTOR_CLASS.findall(_NOT.sub("", selector)))
 
 
 def _split_selectors(prelude) -> list[str]:

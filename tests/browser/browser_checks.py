@@ -153,12 +153,13 @@ _STATE_JS = """
   // Visible text outside code, scripts and rendered math: raw TeX must not be left there.
   // (Hidden text, such as the copy source of a notebook cell, is not read.)
   const skip = "pre, code, script, style, noscript, textarea, template, .katex, .md-search";
-  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT, {
-    acceptNode: (n) => !n.parentElement || n.parentElement.closest(skip) ||
-      !n.parentElement.checkVisibility() ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT,
-  });
+  // (Filtered in the loop, not by a callback: with JavaScript off, the page cannot call one.)
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   const texts = [];
-  while (walker.nextNode()) texts.push(walker.currentNode.nodeValue);
+  while (walker.nextNode()) {
+    const parent = walker.currentNode.parentElement;
+    if (parent && !parent.closest(skip) && parent.checkVisibility()) texts.push(walker.currentNode.nodeValue);
+  }
 
   const arithmatex = [...document.querySelectorAll(".arithmatex")];
   // A drawn diagram: an inline SVG with nodes, and a non-zero size on the screen.

@@ -3,6 +3,7 @@ and a clean page passes them all. (Without this, a check that never looks passes
 
 from __future__ import annotations
 
+import base64
 import os
 
 import pytest
@@ -22,7 +23,7 @@ BROKEN = """<!doctype html>
 <img src="missing.png">
 <pre><code>print("no copy button")</code></pre>
 <div class="literate-diagram"></div>
-<img alt="heavy" src="heavy.png" width="1" height="1">
+<link rel="stylesheet" href="heavy.css">
 <script>undefinedFunction();</script>
 </main></body></html>
 """
@@ -41,9 +42,9 @@ CLEAN = """<!doctype html>
 def pages(tmp_path):
     (tmp_path / "broken").mkdir()
     (tmp_path / "broken" / "index.html").write_text(BROKEN, encoding="utf-8")
-    # Not a real image (it shows as broken, which the images check also wants), but its
-    # bytes count: incompressible, over the page budget on its own.
-    (tmp_path / "broken" / "heavy.png").write_bytes(os.urandom(PAGE_BUDGET + 1024))
+    # A stylesheet of random text: even gzip-compressed, over the page budget on its own.
+    noise = base64.b64encode(os.urandom(PAGE_BUDGET * 3 // 2)).decode()
+    (tmp_path / "broken" / "heavy.css").write_text(f"/* {noise} */", encoding="utf-8")
     (tmp_path / "clean").mkdir()
     (tmp_path / "clean" / "index.html").write_text(CLEAN, encoding="utf-8")
     with serve(tmp_path) as url:
