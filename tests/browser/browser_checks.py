@@ -235,7 +235,9 @@ def open_page(context, url: str, *, diagram_sources: int = 0, run_axe: bool = Tr
     report = PageReport(url=url, origin=origin, diagram_sources=diagram_sources)
     page = context.new_page()
     # Every page as a first visit: nothing from the HTTP cache, so its bytes are all counted.
-    context.new_cdp_session(page).send("Network.setCacheDisabled", {"cacheDisabled": True})
+    cdp = context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
     page.on("console", lambda m: m.type == "error" and report.console_errors.append(_console_text(m)))
     page.on("pageerror", lambda e: report.console_errors.append(f"uncaught: {e}"))
     def on_request(r):
