@@ -141,3 +141,31 @@ def test_every_chapter_links_its_executed_notebook(browser_context, page_reports
             elif not any(c.get("outputs") for c in code):
                 failures.append(f"{report.url}: {link} has code cells but no outputs (not executed)")
     assert not failures, "\n".join(failures)
+
+
+_BACKGROUND_JS = "() => getComputedStyle(document.body).backgroundColor"
+
+
+def _is_dark(rgb: str) -> bool:
+    red, green, blue = (int(x) for x in re.findall(r"\d+", rgb)[:3])
+    return red + green + blue < 3 * 80
+
+
+def test_a_first_visit_in_the_dark_is_dark_before_the_theme_script_runs(browser, site_url):
+    """Nothing flashes white: with the theme's bundle held back (as on a slow first load), a
+    reader whose system prefers dark already gets a dark page; with scripts off, a light one."""
+    context = browser.new_context(color_scheme="dark")
+    try:
+        context.route("**/assets/javascripts/bundle.*.js", lambda route: route.abort())
+        page = context.new_page()
+        page.goto(site_url + "chapters/07-training/", wait_until="load")
+        assert _is_dark(page.evaluate(_BACKGROUND_JS))
+    finally:
+        context.close()
+    context = browser.new_context(color_scheme="dark", java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto(site_url + "chapters/07-training/", wait_until="load")
+        assert not _is_dark(page.evaluate(_BACKGROUND_JS))  # the light scheme, whole
+    finally:
+        context.close()
