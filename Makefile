@@ -6,7 +6,7 @@ export NO_MKDOCS_2_WARNING := 1
 VENV := .venv
 BIN := $(VENV)/bin
 VENDOR := docs/assets/vendor
-MATHJAX := node_modules/mathjax/es5
+KATEX := node_modules/katex/dist
 
 .PHONY: serve serve-en site editions test tangle check bench lock clean
 
@@ -56,14 +56,17 @@ $(BIN)/.installed: pyproject.toml requirements.lock
 	  -c requirements.lock -e '.[docs,test]' 2>&1 | { grep -v 'is ignored: it is neither' || true; }
 	touch $@
 
-# MathJax and mermaid come from npm (pinned in package-lock.json) and are served by the site.
+# KaTeX comes from npm (pinned in package-lock.json): Node typesets the math at build time
+# (src/literate/math.py); the pages get its stylesheet and its fonts, served by the site. Only
+# the woff2 fonts: the stylesheet's woff/ttf fallbacks are dropped, no browser that runs the
+# site needs them. font-display: swap (katex-swap) shows text before the fonts arrive.
 $(VENDOR)/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
-	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/mathjax/output/chtml/fonts $(VENDOR)/mermaid
-	cp $(MATHJAX)/tex-chtml.js $(VENDOR)/mathjax/
-	cp -r $(MATHJAX)/input $(MATHJAX)/a11y $(MATHJAX)/ui $(VENDOR)/mathjax/
-	cp -r $(MATHJAX)/output/chtml/fonts/woff-v2 $(VENDOR)/mathjax/output/chtml/fonts/
-	cp node_modules/mermaid/dist/mermaid.min.js $(VENDOR)/mermaid/
+	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/katex/fonts
+	sed -E 's/,url\(fonts\/[^)]*\.woff\) format\("woff"\),url\(fonts\/[^)]*\.ttf\) format\("truetype"\)//g' \
+	  $(KATEX)/katex-swap.min.css > $(VENDOR)/katex/katex.min.css
+	! grep -q '\.ttf' $(VENDOR)/katex/katex.min.css
+	cp $(KATEX)/fonts/*.woff2 $(VENDOR)/katex/fonts/
 	touch $@
 
 lock: $(BIN)/.installed

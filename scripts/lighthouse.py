@@ -99,6 +99,9 @@ def main() -> int:
     parser.add_argument("--site", type=Path, default=ROOT / "site", help="built site (default: site/)")
     parser.add_argument("--runs", type=int, default=1, help="runs per page; the median run is kept")
     parser.add_argument("--strict", action="store_true", help="exit 1 if a score misses its target")
+    parser.add_argument("--page", action="append", default=[], metavar="PATH",
+                        help="a page to score instead of the defaults, as a path under the site "
+                             "(e.g. chapters/09-autograd/); repeatable")
     args = parser.parse_args()
     site = args.site.resolve()
     if not (site / "index.html").is_file():
@@ -113,7 +116,7 @@ def main() -> int:
     base = f"http://127.0.0.1:{server.server_port}/"
     results, notes = {}, {}
     try:
-        for rel in pages(site):
+        for rel in args.page or pages(site):
             name = rel.strip("/").replace("/", "-") or "home"
             runs = []
             for i in range(max(args.runs, 1)):

@@ -1,7 +1,9 @@
 """What a reader's browser gets from one page, and the checks on it.
 
 `inspect_page` loads a page once in a real Chromium and records everything the checks need
-(console errors, every request, images, math, diagrams, copy buttons, axe-core violations).
+(console errors, every request and the bytes transferred, images, math, diagrams, copy
+buttons, axe-core violations). Math and diagrams are drawn when the site is built, so the
+same checks hold with JavaScript off (a context made with `java_script_enabled=False`).
 Each `*_problems` function turns one record into a list of human-readable problems; an empty
 list means the page passes. The tests run them over every built page, and over a page broken
 on purpose to prove they can fail.
@@ -10,6 +12,7 @@ on purpose to prove they can fail.
 from __future__ import annotations
 
 import functools
+import gzip
 import http.server
 import re
 import threading
@@ -34,16 +37,10 @@ LAUNCH_ARGS = [
     # but nothing leaves the machine and no page waits on a network that may not be there.
     "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
 ]
-# Material renders each mermaid diagram into a *closed* shadow root, out of reach of scripts
-# and of axe. Open it, so the tests can see the SVG a reader sees (and axe can check it).
-OPEN_SHADOW_ROOTS = """
-(() => {
-  const attach = Element.prototype.attachShadow;
-  Element.prototype.attachShadow = function (init) {
-    return attach.call(this, { ...init, mode: "open" });
-  };
-})();
-"""
+# Scripts that would draw math or diagrams in the reader's browser: none may load.
+RUNTIME_RENDERERS = re.compile(r"mathjax|katex[^/]*\.js|mermaid|tex-chtml|tex-svg", re.IGNORECASE)
+# Budget for everything one page transfers (HTML, CSS, scripts, fonts, images, search index).
+PAGE_BUDGET = 600 * 1024
 # Schemes that never leave the browser.
 LOCAL_SCHEMES = ("data:", "blob:", "about:")
 AXE_BLOCKING = ("serious", "critical")
@@ -58,10 +55,36 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+# Text a static host sends gzip-compressed when the browser asks (GitHub Pages, nginx with
+# gzip on, Netlify all do); fonts and images are compressed already.
+_COMPRESSED_TYPES = (".html", ".css", ".js", ".json", ".svg", ".ipynb", ".xml", ".txt")
+
+
+class _CompressingHandler(_QuietHandler):
+    """Serves the site as a static host does: text gzip-compressed for a browser that accepts it."""
+
+    def do_GET(self):  # noqa: N802 - the stdlib's name
+        path = Path(self.translate_path(self.path))
+        if path.is_dir() and self.path.split("?")[0].endswith("/"):
+            path = path / "index.html"
+        accepts = "gzip" in self.headers.get("Accept-Encoding", "")
+        if not (accepts and path.is_file() and path.suffix in _COMPRESSED_TYPES):
+            return super().do_GET()
+        body = gzip.compress(path.read_bytes(), mtime=0)
+        self.send_response(200)
+        self.send_header("Content-Type", self.guess_type(str(path)))
+        self.send_header("Content-Encoding", "gzip")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Vary", "Accept-Encoding")
+        self.end_headers()
+        self.wfile.write(body)
+
+
 @contextmanager
-def serve(directory: Path, port: int = 0) -> Iterator[str]:
-    """Serve `directory` on `port` (by default a free one) of 127.0.0.1 from a thread; yield its base URL."""
-    handler = functools.partial(_QuietHandler, directory=str(directory))
+def serve(directory: Path, port: int = 0, *, compress: bool = True) -> Iterator[str]:
+    """Serve `directory` on `port` (by default a free one) of 127.0.0.1 from a thread; yield its base URL.
+    `compress`: text gzip-compressed, as a static host serves it (the page weights count that)."""
+    handler = functools.partial(_CompressingHandler if compress else _QuietHandler, directory=str(directory))
     server = _SharedPortServer(("127.0.0.1", port), handler)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, name="site-server", daemon=True)
@@ -103,9 +126,9 @@ def served_port(site: Path) -> int:
     return urlsplit(loc.group(1)).port or 80
 
 
-def count_mermaid_sources(html: str) -> int:
-    """How many diagrams the page's HTML asks Material to draw."""
-    return len(re.findall(r"<pre[^>]*class=\"[^\"]*\bmermaid\b", html))
+def count_diagram_sources(html: str) -> int:
+    """How many diagrams the page's HTML holds (drawn at build time, or left for a script)."""
+    return len(re.findall(r'class="[^"]*\b(?:literate-diagram|mermaid)\b', html))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -124,10 +147,11 @@ class PageReport:
     math_errors: int = 0
     arithmatex: int = 0
     arithmatex_unrendered: list[str] = field(default_factory=list)
-    mjx_containers: int = 0
-    mermaid_sources: int = 0
-    mermaid_rendered: int = 0
-    mermaid_errors: int = 0
+    katex: int = 0
+    diagram_sources: int = 0
+    diagrams_drawn: int = 0
+    renderer_scripts: list[str] = field(default_factory=list)
+    transfer_bytes: int = 0
     code_blocks: int = 0
     code_blocks_without_copy: list[str] = field(default_factory=list)
     notebook_links: list[str] = field(default_factory=list)
@@ -136,33 +160,31 @@ class PageReport:
 
 # One evaluation after the page has settled: what is on the screen.
 _STATE_JS = """
-async () => {
-  if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
-    await MathJax.startup.promise;
-  }
+() => {
   const describe = (el) => {
     const id = el.id ? "#" + el.id : "";
     return el.tagName.toLowerCase() + id + ": " + (el.textContent || "").trim().slice(0, 60);
   };
   // Visible text outside code, scripts and rendered math: raw TeX must not be left there.
   // (Hidden text, such as the copy source of a notebook cell, is not read.)
-  const skip = "pre, code, script, style, noscript, textarea, template, mjx-container, .md-search";
-  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT, {
-    acceptNode: (n) => !n.parentElement || n.parentElement.closest(skip) ||
-      !n.parentElement.checkVisibility() ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT,
-  });
+  const skip = "pre, code, script, style, noscript, textarea, template, .katex, .md-search";
+  // (Filtered in the loop, not by a callback: with JavaScript off, the page cannot call one.)
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   const texts = [];
-  while (walker.nextNode()) texts.push(walker.currentNode.nodeValue);
+  while (walker.nextNode()) {
+    const parent = walker.currentNode.parentElement;
+    if (parent && !parent.closest(skip) && parent.checkVisibility()) texts.push(walker.currentNode.nodeValue);
+  }
 
   const arithmatex = [...document.querySelectorAll(".arithmatex")];
-  const diagrams = [...document.querySelectorAll("div.mermaid")]
-    .map((d) => d.shadowRoot && d.shadowRoot.querySelector("svg"))
-    .filter(Boolean);
+  // A drawn diagram: an inline SVG with nodes, and a non-zero size on the screen.
+  const diagrams = [...document.querySelectorAll(".literate-diagram > svg")].filter((svg) =>
+    svg.querySelector(".node") && svg.getBoundingClientRect().height > 0);
   // Code blocks: Material's (copy button inside the <pre>) and notebook pages' code cells
   // (mkdocs-jupyter's <clipboard-copy> beside the <pre>). A notebook cell's output is shown
   // as Jupyter shows it, without a button; the chapter page has one on each output.
   const blocks = [...document.querySelectorAll(".md-content pre")]
-    .filter((p) => !p.classList.contains("mermaid") && !p.closest(".jp-OutputArea"));
+    .filter((p) => !p.closest(".jp-OutputArea"));
   const copyable = (p) =>
     p.querySelector("button.md-code__button[data-md-type=copy]") ||
     (p.closest(".jp-InputArea-editor") &&
@@ -172,15 +194,12 @@ async () => {
     brokenImages: [...document.images]
       .filter((i) => !(i.complete && i.naturalWidth > 0))
       .map((i) => i.currentSrc || i.getAttribute("src") || "(no src)"),
-    mathErrors: document.querySelectorAll("mjx-merror").length,
+    mathErrors: document.querySelectorAll(".katex-error").length,
     arithmatex: arithmatex.length,
     arithmatexUnrendered: arithmatex
-      .filter((a) => !a.querySelector("mjx-container")).map(describe),
-    mjxContainers: document.querySelectorAll("mjx-container").length,
-    mermaidRendered: diagrams.length,
-    mermaidErrors: diagrams.filter((svg) =>
-      svg.getAttribute("aria-roledescription") === "error" ||
-      /Syntax error in text/.test(svg.textContent)).length,
+      .filter((a) => !a.querySelector(".katex .katex-mathml math")).map(describe),
+    katex: document.querySelectorAll(".katex").length,
+    diagramsDrawn: diagrams.length,
     codeBlocks: blocks.length,
     codeBlocksWithoutCopy: blocks.filter((p) => !copyable(p)).map(describe),
     notebookLinks: [...document.querySelectorAll("a.literate-notebook")]
@@ -205,9 +224,11 @@ _AXE_START_JS = """
 """
 _AXE_RESULT_JS = "() => window.__axeViolations"
 
-_MERMAID_DONE_JS = """
-(expected) => [...document.querySelectorAll("div.mermaid")]
-  .filter((d) => d.shadowRoot && d.shadowRoot.querySelector("svg")).length >= expected
+# Bytes the page transferred: the document and every resource (fonts and the search index
+# included), as the browser's resource timing counts them.
+_TRANSFER_JS = """
+() => [...performance.getEntriesByType("navigation"), ...performance.getEntriesByType("resource")]
+  .reduce((sum, entry) => sum + entry.transferSize, 0)
 """
 
 # Raw TeX a reader would see: \\( \\) \\[ \\] or $…$ / $$ left in the text.
@@ -219,20 +240,27 @@ def _console_text(message) -> str:
     return f"{message.text} ({where})" if where else message.text
 
 
-def open_page(
-    context, url: str, *, mermaid_sources: int = 0, mermaid_timeout: float = 20_000, run_axe: bool = True
-):
+def open_page(context, url: str, *, diagram_sources: int = 0, run_axe: bool = True):
     """Load `url` in a new page of `context`, record what is on the screen, and start axe on it.
 
     Returns (page, report); `finish_page` completes the report. Between the two, the page keeps
     recording requests and console messages, and axe runs while the caller loads the next page.
     """
     origin = re.match(r"^[a-z]+://[^/]+", url).group(0)
-    report = PageReport(url=url, origin=origin, mermaid_sources=mermaid_sources)
+    report = PageReport(url=url, origin=origin, diagram_sources=diagram_sources)
     page = context.new_page()
+    # Every page as a first visit: nothing from the HTTP cache, so its bytes are all counted.
+    cdp = context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
     page.on("console", lambda m: m.type == "error" and report.console_errors.append(_console_text(m)))
     page.on("pageerror", lambda e: report.console_errors.append(f"uncaught: {e}"))
-    page.on("request", lambda r: report.requests.append(r.url))
+    def on_request(r):
+        report.requests.append(r.url)
+        if r.resource_type == "script" and RUNTIME_RENDERERS.search(r.url):
+            report.renderer_scripts.append(r.url)
+
+    page.on("request", on_request)
     page.on("requestfailed", lambda r: report.failed_requests.append(f"{r.url} ({r.failure})"))
     page.on(
         "response",
@@ -240,11 +268,6 @@ def open_page(
     )
     try:
         page.goto(url, wait_until="load", timeout=60_000)
-        if mermaid_sources:
-            try:
-                page.wait_for_function(_MERMAID_DONE_JS, arg=mermaid_sources, timeout=mermaid_timeout)
-            except Exception:  # noqa: BLE001 - reported below as unrendered diagrams
-                pass
         state = page.evaluate(_STATE_JS)
         report.raw_math = [m.group(0) + " in " + repr(t.strip()[:80])
                            for t in state["texts"] for m in _RAW_MATH.finditer(t)]
@@ -252,9 +275,8 @@ def open_page(
         report.math_errors = state["mathErrors"]
         report.arithmatex = state["arithmatex"]
         report.arithmatex_unrendered = state["arithmatexUnrendered"]
-        report.mjx_containers = state["mjxContainers"]
-        report.mermaid_rendered = state["mermaidRendered"]
-        report.mermaid_errors = state["mermaidErrors"]
+        report.katex = state["katex"]
+        report.diagrams_drawn = state["diagramsDrawn"]
         report.code_blocks = state["codeBlocks"]
         report.code_blocks_without_copy = state["codeBlocksWithoutCopy"]
         report.notebook_links = state["notebookLinks"]
@@ -276,6 +298,8 @@ def finish_page(page, report: PageReport, *, run_axe: bool = True) -> PageReport
             page.wait_for_load_state("networkidle", timeout=5_000)
         except Exception:  # noqa: BLE001 - a page that keeps polling is not a failure here
             pass
+        page.wait_for_timeout(200)  # a font the last layout asked for
+        report.transfer_bytes = page.evaluate(_TRANSFER_JS)
     finally:
         page.close()
     return report
@@ -292,10 +316,12 @@ def inspect_pages(context, pages: list[tuple[str, dict]], *, overlap: int = 2) -
     renderer process while the next page loads."""
     reports, open_pages = [], []
     for url, options in pages:
-        open_pages.append(open_page(context, url, **options))
+        axe = {"run_axe": options.get("run_axe", True)}
+        open_pages.append((*open_page(context, url, **options), axe))
         if len(open_pages) >= overlap:
-            reports.append(finish_page(*open_pages.pop(0)))
-    reports += [finish_page(*pair) for pair in open_pages]
+            page, report, axe = open_pages.pop(0)
+            reports.append(finish_page(page, report, **axe))
+    reports += [finish_page(page, report, **axe) for page, report, axe in open_pages]
     return reports
 
 
@@ -326,22 +352,25 @@ def image_problems(r: PageReport) -> list[str]:
 
 
 def math_problems(r: PageReport) -> list[str]:
+    """Math is in the HTML as KaTeX output (with its MathML), and no script typesets it."""
     problems = [f"raw TeX in the text: {m}" for m in r.raw_math]
     if r.math_errors:
-        problems.append(f"{r.math_errors} MathJax error node(s) (mjx-merror)")
+        problems.append(f"{r.math_errors} KaTeX error node(s) (.katex-error)")
     problems += [f"math not typeset: {a}" for a in r.arithmatex_unrendered]
-    if r.arithmatex and not r.mjx_containers:
-        problems.append(f"{r.arithmatex} .arithmatex element(s) but no mjx-container")
+    problems += [f"a script draws math or diagrams in the browser: {u}" for u in r.renderer_scripts]
     return problems
 
 
-def mermaid_problems(r: PageReport) -> list[str]:
-    problems = []
-    if r.mermaid_rendered < r.mermaid_sources:
-        problems.append(f"{r.mermaid_sources} mermaid diagram(s), {r.mermaid_rendered} rendered to SVG")
-    if r.mermaid_errors:
-        problems.append(f"{r.mermaid_errors} mermaid diagram(s) rendered as a syntax error")
-    return problems
+def diagram_problems(r: PageReport) -> list[str]:
+    if r.diagrams_drawn < r.diagram_sources:
+        return [f"{r.diagram_sources} diagram(s), {r.diagrams_drawn} drawn as an inline SVG with nodes"]
+    return []
+
+
+def weight_problems(r: PageReport) -> list[str]:
+    if r.transfer_bytes > PAGE_BUDGET:
+        return [f"{r.transfer_bytes / 1024:.0f} KB transferred, over the {PAGE_BUDGET // 1024} KB budget"]
+    return []
 
 
 def copy_button_problems(r: PageReport) -> list[str]:
@@ -361,7 +390,8 @@ PAGE_CHECKS = {
     "origin": origin_problems,
     "images": image_problems,
     "math": math_problems,
-    "mermaid": mermaid_problems,
+    "diagram": diagram_problems,
+    "weight": weight_problems,
     "copy": copy_button_problems,
     "axe": axe_problems,
 }

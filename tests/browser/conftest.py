@@ -20,8 +20,7 @@ from .browser_checks import (
     AXE,
     CHROMIUM,
     LAUNCH_ARGS,
-    OPEN_SHADOW_ROOTS,
-    count_mermaid_sources,
+    count_diagram_sources,
     discover_pages,
     inspect_pages,
     serve,
@@ -79,10 +78,30 @@ def site_url(site_dir: Path):
         yield url
 
 
+def _context(browser, **options):
+    return browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN", **options)
+
+
 @pytest.fixture(scope="session")
 def browser_context(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-    context.add_init_script(OPEN_SHADOW_ROOTS)
+    """A reader whose system prefers the light scheme (the site follows the system)."""
+    context = _context(browser, color_scheme="light")
+    yield context
+    context.close()
+
+
+@pytest.fixture(scope="session")
+def dark_context(browser):
+    """A reader whose system prefers the dark scheme."""
+    context = _context(browser, color_scheme="dark")
+    yield context
+    context.close()
+
+
+@pytest.fixture(scope="session")
+def no_script_context(browser):
+    """A reader with JavaScript turned off."""
+    context = _context(browser, color_scheme="light", java_script_enabled=False)
     yield context
     context.close()
 
@@ -102,12 +121,27 @@ def site_pages(site_dir: Path) -> list[str]:
     return pages
 
 
+def _pages(site_url: str, site_dir: Path, site_pages: list[str], **options):
+    return [
+        (site_url + rel,
+         {"diagram_sources": count_diagram_sources((site_dir / rel / "index.html").read_text("utf-8")), **options})
+        for rel in site_pages
+    ]
+
+
 @pytest.fixture(scope="session")
 def page_reports(browser_context, site_url: str, site_dir: Path, site_pages: list[str]):
     """Every built page, loaded once; the page tests each check one aspect of these records."""
-    pages = [
-        (site_url + rel,
-         {"mermaid_sources": count_mermaid_sources((site_dir / rel / "index.html").read_text("utf-8"))})
-        for rel in site_pages
-    ]
-    return inspect_pages(browser_context, pages)
+    return inspect_pages(browser_context, _pages(site_url, site_dir, site_pages))
+
+
+@pytest.fixture(scope="session")
+def dark_page_reports(dark_context, site_url: str, site_dir: Path, site_pages: list[str]):
+    """Every built page in the dark scheme (axe checks contrast in it)."""
+    return inspect_pages(dark_context, _pages(site_url, site_dir, site_pages))
+
+
+@pytest.fixture(scope="session")
+def no_script_page_reports(no_script_context, site_url: str, site_dir: Path, site_pages: list[str]):
+    """Every built page with JavaScript off (axe, a script, cannot run there)."""
+    return inspect_pages(no_script_context, _pages(site_url, site_dir, site_pages, run_axe=False))

@@ -3,23 +3,27 @@ and a clean page passes them all. (Without this, a check that never looks passes
 
 from __future__ import annotations
 
+import base64
+import os
+
 import pytest
 
-from .browser_checks import PAGE_CHECKS, count_mermaid_sources, inspect_page, serve
+from .browser_checks import PAGE_BUDGET, PAGE_CHECKS, count_diagram_sources, inspect_page, serve
 
 pytestmark = pytest.mark.slow
 
 BROKEN = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Broken on purpose</title>
 <script src="https://example.com/x.js"></script>
+<script src="/assets/vendor/mathjax/tex-chtml.js"></script>
 </head><body><main class="md-content">
 <h1>Broken on purpose</h1>
 <p>Raw math a reader would see: $x^2$ and \\(y\\).</p>
 <p><span class="arithmatex">\\(z\\)</span></p>
 <img src="missing.png">
 <pre><code>print("no copy button")</code></pre>
-<pre class="mermaid"><code>flowchart LR
-  A --> B</code></pre>
+<div class="literate-diagram"></div>
+<link rel="stylesheet" href="heavy.css">
 <script>undefinedFunction();</script>
 </main></body></html>
 """
@@ -38,6 +42,9 @@ CLEAN = """<!doctype html>
 def pages(tmp_path):
     (tmp_path / "broken").mkdir()
     (tmp_path / "broken" / "index.html").write_text(BROKEN, encoding="utf-8")
+    # A stylesheet of random text: even gzip-compressed, over the page budget on its own.
+    noise = base64.b64encode(os.urandom(PAGE_BUDGET * 3 // 2)).decode()
+    (tmp_path / "broken" / "heavy.css").write_text(f"/* {noise} */", encoding="utf-8")
     (tmp_path / "clean").mkdir()
     (tmp_path / "clean" / "index.html").write_text(CLEAN, encoding="utf-8")
     with serve(tmp_path) as url:
@@ -45,9 +52,7 @@ def pages(tmp_path):
 
 
 def test_a_broken_page_fails_every_check(browser_context, pages):
-    report = inspect_page(
-        browser_context, pages + "broken/", mermaid_sources=count_mermaid_sources(BROKEN), mermaid_timeout=500
-    )
+    report = inspect_page(browser_context, pages + "broken/", diagram_sources=count_diagram_sources(BROKEN))
     found = {name: check(report) for name, check in PAGE_CHECKS.items()}
     assert any("https://example.com/x.js" in p for p in found["origin"]), found["origin"]
     assert any("missing.png" in p for p in found["images"]), found["images"]
@@ -56,7 +61,9 @@ def test_a_broken_page_fails_every_check(browser_context, pages):
     assert any("$x^2$" in p for p in found["math"]) and any("\\(" in p for p in found["math"])
     assert any("math not typeset" in p for p in found["math"]), found["math"]
     assert any("no copy button" in p for p in found["copy"]), found["copy"]
-    assert found["mermaid"], "an undrawn diagram went unnoticed"
+    assert any("tex-chtml.js" in p for p in found["math"]), "a math script went unnoticed"
+    assert found["diagram"], "an undrawn diagram went unnoticed"
+    assert found["weight"], "a page over the budget went unnoticed"
     assert any("image-alt" in p for p in found["axe"]), found["axe"]
 
 

@@ -13,7 +13,7 @@ import re
 
 import pytest
 
-from .browser_checks import PAGE_CHECKS
+from .browser_checks import PAGE_BUDGET, PAGE_CHECKS, ROOT, axe_problems, diagram_problems, math_problems
 
 pytestmark = pytest.mark.slow
 
@@ -33,24 +33,74 @@ def test_the_book_has_a_home_page_and_chapters(site_pages):
 def test_every_page(page_reports, aspect):
     """console: no console errors; requests: every request to the site succeeds;
     origin: nothing requested from another origin; images: every image loaded;
-    math: no raw TeX, no MathJax errors, every .arithmatex typeset; mermaid: every diagram is
-    an SVG; copy: a copy button on every code block; axe: no serious or critical violations."""
+    math: no raw TeX, no KaTeX errors, every .arithmatex typeset with its MathML, no math or
+    diagram script loaded; diagram: every diagram an inline SVG with nodes; weight: at most
+    PAGE_BUDGET transferred; copy: a copy button on every code block; axe: no serious or
+    critical violations."""
     failures = _failures(page_reports, PAGE_CHECKS[aspect])
     assert not failures, f"{len(failures)} problem(s):\n" + "\n".join(failures)
+
+
+@pytest.mark.parametrize("check", [math_problems, diagram_problems], ids=["math", "diagram"])
+def test_every_page_without_javascript(no_script_page_reports, check):
+    """Math and diagrams are in the HTML: with scripts off a reader sees them all the same."""
+    failures = _failures(no_script_page_reports, check)
+    assert not failures, f"{len(failures)} problem(s) with JavaScript off:\n" + "\n".join(failures)
+    assert any(r.katex for r in no_script_page_reports), "no typeset math with JavaScript off"
+    assert any(r.diagrams_drawn for r in no_script_page_reports), "no diagram with JavaScript off"
+
+
+@pytest.mark.parametrize("check", [axe_problems, math_problems, diagram_problems], ids=["axe", "math", "diagram"])
+def test_every_page_in_the_dark_scheme(dark_page_reports, check):
+    failures = _failures(dark_page_reports, check)
+    assert not failures, f"{len(failures)} problem(s) in the dark scheme:\n" + "\n".join(failures)
+
+
+def test_the_heaviest_page(page_reports, record_property):
+    """Recorded (and printed with -rA) for the report; the budget itself is the `weight` check."""
+    heaviest = max(page_reports, key=lambda r: r.transfer_bytes)
+    record_property("heaviest_page", f"{heaviest.url} {heaviest.transfer_bytes} bytes")
+    print(f"heaviest page: {heaviest.url}, {heaviest.transfer_bytes / 1024:.0f} KB transferred")
+    assert 0 < heaviest.transfer_bytes <= PAGE_BUDGET
 
 
 def test_the_checks_saw_something(page_reports):
     """Guard against checks that pass because they found nothing to look at."""
     assert sum(len(r.requests) for r in page_reports) > len(page_reports)
-    assert any(r.mjx_containers for r in page_reports), "no typeset math on any page"
+    assert any(r.katex for r in page_reports), "no typeset math on any page"
     assert any(r.code_blocks for r in page_reports), "no code block on any page"
-    assert any(r.mermaid_sources for r in page_reports), "no mermaid diagram on any page"
+    assert any(r.diagram_sources for r in page_reports), "no diagram on any page"
+    assert all(r.transfer_bytes > 0 for r in page_reports), "a page with no bytes counted"
 
 
 def test_home_page_diagram_is_an_svg(page_reports):
     home = next(r for r in page_reports if r.url == r.origin + "/zh/")
-    assert home.mermaid_sources >= 1, "the home page has no mermaid diagram (the training loop)"
-    assert home.mermaid_rendered == home.mermaid_sources and not home.mermaid_errors
+    assert home.diagram_sources >= 1, "the home page has no diagram (the training loop)"
+    assert home.diagrams_drawn == home.diagram_sources
+
+
+_SCHEME_JS = "() => document.body.getAttribute('data-md-color-scheme')"
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_a_chapter_follows_the_system_scheme(request, browser, site_url, scheme):
+    """The page takes the reader's system scheme (light: `default`, dark: `slate`), its
+    figures are inverted only in the dark one, and a screenshot of each is kept as an artifact
+    (test-results/chapter-07-<scheme>.png) for a person to look at."""
+    context = browser.new_context(viewport={"width": 1280, "height": 2400}, color_scheme=scheme)
+    try:
+        page = context.new_page()
+        page.goto(site_url + "zh/chapters/07-training/", wait_until="load")
+        assert page.evaluate(_SCHEME_JS) == {"light": "default", "dark": "slate"}[scheme]
+        figure = page.locator("img.literate-figure").first
+        inverted = figure.evaluate("img => getComputedStyle(img).filter")
+        assert ("invert" in inverted) == (scheme == "dark"), inverted
+        out = ROOT / "test-results" / f"chapter-07-{scheme}.png"
+        out.parent.mkdir(exist_ok=True)
+        page.screenshot(path=str(out))
+        assert out.stat().st_size > 10_000
+    finally:
+        context.close()
 
 
 def test_every_chapter_links_its_executed_notebook(browser_context, page_reports):
@@ -113,3 +163,31 @@ def test_language_switcher_stays_on_the_page(page, site_url, start, language, ex
 def test_site_root_leads_to_the_chinese_edition(page, site_url):
     page.goto(site_url, wait_until="load")
     page.wait_for_url(site_url + "zh/", timeout=10_000)
+
+
+_BACKGROUND_JS = "() => getComputedStyle(document.body).backgroundColor"
+
+
+def _is_dark(rgb: str) -> bool:
+    red, green, blue = (int(x) for x in re.findall(r"\d+", rgb)[:3])
+    return red + green + blue < 3 * 80
+
+
+def test_a_first_visit_in_the_dark_is_dark_before_the_theme_script_runs(browser, site_url):
+    """Nothing flashes white: with the theme's bundle held back (as on a slow first load), a
+    reader whose system prefers dark already gets a dark page; with scripts off, a light one."""
+    context = browser.new_context(color_scheme="dark")
+    try:
+        context.route("**/assets/javascripts/bundle.*.js", lambda route: route.abort())
+        page = context.new_page()
+        page.goto(site_url + "zh/chapters/07-training/", wait_until="load")
+        assert _is_dark(page.evaluate(_BACKGROUND_JS))
+    finally:
+        context.close()
+    context = browser.new_context(color_scheme="dark", java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto(site_url + "zh/chapters/07-training/", wait_until="load")
+        assert not _is_dark(page.evaluate(_BACKGROUND_JS))  # the light scheme, whole
+    finally:
+        context.close()

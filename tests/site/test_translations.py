@@ -20,8 +20,9 @@ from mkdocs.config import load_config
 
 from builds import ROOT
 
-from literate.blocks import Block, parse_file
+from literate.blocks import parse_file
 from literate.project import Project
+from literate.translation import differences
 
 PROJECT = Project.load(ROOT)
 # Each edition's folder in the site and its docs folder, as its MkDocs project says.
@@ -31,7 +32,6 @@ EDITIONS = {
 }
 DOCS = EDITIONS["zh"]  # the source edition
 LANGUAGES = tuple(language for language in EDITIONS if language != "zh")  # its translations
-TRANSLATED_TEXT = frozenset({"mermaid"})  # fences whose content is prose (diagram labels)
 SHARED_META = ("module", "module_doc")  # front matter that shapes the tangled package
 
 CHAPTERS = PROJECT.chapter_files()
@@ -48,39 +48,8 @@ def rel(path: Path) -> str:
 
 
 def compare_blocks(source: Path, translation: Path) -> list[str]:
-    """One message per fenced block of `translation` that differs from the same block of `source`."""
-    ours, theirs = parse_file(translation).blocks, parse_file(source).blocks
-    problems = []
-    for number, (mine, original) in enumerate(zip(ours, theirs), start=1):
-        if problem := describe_difference(mine, original):
-            problems.append(
-                f"{rel(translation)}:{mine.fence_line}: block {number} differs from block {number} of "
-                f"{rel(source)} (line {original.fence_line}): {problem}"
-            )
-    if len(ours) != len(theirs):
-        problems.append(
-            f"{rel(translation)}: {len(ours)} fenced blocks, but {rel(source)} has {len(theirs)}"
-            + (f"; the first extra one is at line {ours[len(theirs)].fence_line}" if len(ours) > len(theirs) else "")
-            + (f"; the first missing one is at line {theirs[len(ours)].fence_line} there" if len(theirs) > len(ours) else "")
-        )
-    return problems
-
-
-def describe_difference(mine: Block, original: Block) -> str | None:
-    if mine.lang != original.lang:
-        return f"language {mine.lang!r} instead of {original.lang!r}"
-    if mine.options != original.options:
-        return f"options {sorted(mine.options)} instead of {sorted(original.options)}"
-    if mine.lang in TRANSLATED_TEXT or mine.code == original.code:
-        return None
-    my_lines, original_lines = mine.code.split("\n"), original.code.split("\n")
-    for index, (a, b) in enumerate(zip(my_lines, original_lines)):
-        if a != b:
-            return f"first difference at line {mine.line + index}: {a!r} instead of {b!r} (line {original.line + index})"
-    index = min(len(my_lines), len(original_lines))
-    if len(my_lines) > len(original_lines):
-        return f"extra line {mine.line + index}: {my_lines[index]!r}"
-    return f"missing line {original_lines[index]!r} (line {original.line + index}) at line {mine.line + index}"
+    """One message per fenced block of `translation` that differs from `source`'s (the build's own check)."""
+    return differences(PROJECT.parse(source), PROJECT.parse(translation))
 
 
 # --- the chapters and their translations ---------------------------------------------------
