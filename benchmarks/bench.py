@@ -52,6 +52,7 @@ def timed(command: list[str], cwd: Path, **env) -> tuple[float, subprocess.Compl
 class Book:
     def __init__(self, folder: Path):
         self.root = Project.load(ROOT).copy_to(folder)
+        (self.root / "node_modules").symlink_to(ROOT / "node_modules")  # KaTeX, for the math
         self.env = {"PYTHONPATH": str(self.root / "src")}
 
     def build(self, **env) -> tuple[float, list[str]]:

@@ -23,6 +23,7 @@ from literate.tangle import SAVE_MARK
 def generate(root: Path, folder: Path, chapters: int) -> Path:
     """A copy of the book at `folder` with `chapters` chapters; returns its mkdocs config file."""
     book = Project.load(root).copy_to(folder)
+    (book / "node_modules").symlink_to(root / "node_modules")  # KaTeX, for the math
     project = Project.load(book)
     originals = project.chapter_files()
     for number in range(len(originals), chapters):

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import ast
 import builtins
-import io
-import os
+import ctypes
 import importlib
+import io
 import json
+import os
 import re
 import select
 import signal
@@ -191,10 +192,12 @@ def run_chapter(request: ChapterRequest, send) -> None:
     send(BlockReply(len(request.blocks), done=True))
 
 
-def chapter_process(request: ChapterRequest, reply_file: str) -> None:
+def chapter_process(request: ChapterRequest, reply_file: str, server: int) -> None:
     """The body of a forked chapter process: run the chapter, write the replies, exit."""
-    os.setsid()  # its own process group, so a timeout can stop whatever it started
     _die_with_parent()
+    if os.getppid() != server:  # the server died before the line above took effect
+        os._exit(1)
+    os.setsid()  # its own process group, so a timeout can stop whatever it started
     sys.stdin.close()
     sys.path[:0] = request.import_paths  # the project's own package, whatever copy is installed
     with open(reply_file, "w", encoding="utf-8", errors="backslashreplace") as replies:
@@ -214,8 +217,6 @@ def chapter_process(request: ChapterRequest, reply_file: str) -> None:
 def _die_with_parent() -> None:
     """Ask Linux to kill this process when the server dies (a build stopped by a signal)."""
     try:
-        import ctypes
-
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
         pass  # not Linux: a timeout still stops the chapter
@@ -233,6 +234,7 @@ def serve(preload: list[str]) -> None:
         channel.write(json.dumps(message) + "\n")
         channel.flush()
 
+    server = os.getpid()
     children: dict[int, int] = {}  # pid -> job
     buffer, stdin = b"", sys.stdin.fileno()
     open_input = True
@@ -247,7 +249,7 @@ def serve(preload: list[str]) -> None:
                 pid = os.fork()
                 if pid == 0:
                     channel.close()
-                    chapter_process(request_from_json(job["request"]), job["reply_file"])
+                    chapter_process(request_from_json(job["request"]), job["reply_file"], server)
                 children[pid] = job["job"]
                 tell({"job": job["job"], "pid": pid})
         elif not open_input:

@@ -28,6 +28,7 @@ def book(tmp_path: Path, built_site) -> Path:
     """A copy of the book, with the executions the session's build already cached (so only faults run)."""
     copy = Project.load(ROOT).copy_to(tmp_path / "book")
     shutil.copytree(ROOT / ".cache/literate", copy / ".cache/literate", ignore=shutil.ignore_patterns("files"))
+    (copy / "node_modules").symlink_to(ROOT / "node_modules")  # KaTeX, for the math
     return copy
 
 
