@@ -85,7 +85,7 @@ def serve(directory: Path, port: int = 0, *, compress: bool = True) -> Iterator[
     """Serve `directory` on `port` (by default a free one) of 127.0.0.1 from a thread; yield its base URL.
     `compress`: text gzip-compressed, as a static host serves it (the page weights count that)."""
     handler = functools.partial(_CompressingHandler if compress else _QuietHandler, directory=str(directory))
-    server = _SharedPortServer(("127.0.0.1", port), handler)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, name="site-server", daemon=True)
     thread.start()
@@ -95,12 +95,6 @@ def serve(directory: Path, port: int = 0, *, compress: bool = True) -> Iterator[
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
-
-
-class _SharedPortServer(http.server.ThreadingHTTPServer):
-    # The site is served at the port it was built for; under `pytest -n` two workers may each
-    # serve the same folder there at once, and either may answer.
-    allow_reuse_port = True
 
 
 def discover_pages(site: Path) -> list[str]:
@@ -208,10 +202,16 @@ _STATE_JS = """
 }
 """
 
-# Started without waiting (the next page loads meanwhile); its result is collected later.
+# Started without waiting (the next page loads meanwhile); its result is collected later. The
+# theme fades colours in when it applies the scheme: axe judges the page as it ends up, with
+# the fades cut short, not a frame in the middle of one (a loaded machine caught one).
 _AXE_START_JS = """
 (blocking) => {
-  window.__axeViolations = axe.run(document, { resultTypes: ["violations"] }).then((result) =>
+  const still = document.createElement("style");
+  still.textContent = "*, *::before, *::after { transition: none !important; animation: none !important; }";
+  document.head.appendChild(still);
+  const settled = new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+  window.__axeViolations = settled.then(() => axe.run(document, { resultTypes: ["violations"] })).then((result) =>
     result.violations
       .filter((v) => blocking.includes(v.impact))
       .map((v) => ({
