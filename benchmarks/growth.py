@@ -30,7 +30,8 @@ def generate(root: Path, folder: Path, chapters: int) -> Path:
         source = originals[number % len(originals)]
         text = "\n".join(SAVE_MARK.sub("", line) for line in source.read_text(encoding="utf-8").split("\n"))
         text = re.sub(r"\A---\n(.*?\n)---\n", lambda m: _without_module(m.group(1)), text, count=1, flags=re.S)
-        (project.chapters / f"{number + 1:03d}-copy-{source.name}").write_text(text, encoding="utf-8")
+        # "99-..." sorts after every real chapter: a copy imports what the real ones saved.
+        (project.chapters / f"99-{number + 1:03d}-copy-{source.name}").write_text(text, encoding="utf-8")
     generated = book / "mkdocs.growth.yml"
     generated.write_text(
         "INHERIT: mkdocs.yml\nnav: null\nvalidation:\n  nav:\n    omitted_files: info\n", encoding="utf-8"
