@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import os
+import platform
+import shutil
 import select
 import signal
 import subprocess
@@ -27,6 +29,13 @@ from .outputs import BlockRequest, ChapterRequest, Error, Output, reply_from_jso
 # order on every machine and no contention between chapters running side by side.
 SERVER_ENVIRONMENT = {"MPLBACKEND": "Agg", "PYTHONHASHSEED": "0"}
 SERVER_DEFAULTS = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+
+
+# Address space layout randomization off for the server, so every server lays its memory out
+# alike: matplotlib's layout then rounds the same way in every build (with it on, a figure's
+# coordinates differed in their fifth decimal from one server to the next).
+_SETARCH = shutil.which("setarch")
+_FIXED_ADDRESSES = [_SETARCH, platform.machine(), "-R"] if _SETARCH and sys.platform == "linux" else []
 
 
 class ServerFailed(Exception):
@@ -119,13 +128,17 @@ class Pool:
 
     def __init__(self, workers: int, timeout: float, preload: list[str], cwd: Path):
         self.workers, self.timeout = max(1, workers), timeout
-        environment = {**os.environ, **SERVER_ENVIRONMENT}
+        # Not the build's own settings (LITERATE_WORKERS, ...): a chapter must compute the same
+        # bytes however the build runs it, and even the size of the environment shifts where the
+        # server's memory lies, and with it the last bits of some vectorized sums.
+        environment = {k: v for k, v in os.environ.items() if not k.startswith("LITERATE_")}
+        environment.update(SERVER_ENVIRONMENT)
         for key, value in SERVER_DEFAULTS.items():
             environment.setdefault(key, value)
         # In the build's process group, so a signal that stops the build stops the server too;
         # its chapter processes die with it.
         self.server = subprocess.Popen(
-            [sys.executable, "-m", "literate.worker", *preload],
+            [*_FIXED_ADDRESSES, sys.executable, "-m", "literate.worker", *preload],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             cwd=cwd,
