@@ -66,8 +66,12 @@ def isolated_kernel(tmp_path_factory) -> KernelSpecManager:
     spec = folder / "kernels" / "isolated"
     spec.mkdir(parents=True)
     argv = [str(python), "-I", "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    # One math thread, as the build computes (literate.pool): a sum split over several threads
+    # rounds differently, and a printed number on a rounding boundary would then differ.
+    threads = {name: "1" for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
     spec.joinpath("kernel.json").write_text(
-        json.dumps({"argv": argv, "display_name": "isolated", "language": "python"}), encoding="utf-8"
+        json.dumps({"argv": argv, "display_name": "isolated", "language": "python", "env": threads}),
+        encoding="utf-8",
     )
     return KernelSpecManager(kernel_dirs=[str(folder / "kernels")])
 
