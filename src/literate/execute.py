@@ -93,10 +93,6 @@ class Executor:
             digest.update(module.name.encode() + b"\0" + source)
         return digest.hexdigest()
 
-    def run(self, chapter: Chapter) -> ChapterRun:
-        (run,) = self.run_all([chapter])
-        return run
-
     def run_all(self, chapters: list[Chapter], keep_going: bool = False) -> list[ChapterRun | ChapterFailure]:
         """Every chapter's run, in the order given; those that miss the cache run side by side.
 
@@ -105,10 +101,10 @@ class Executor:
         failed chapter is cached (the chapters that finished are).
         """
         runs: dict[int, ChapterRun | ChapterFailure] = {}
+        keys = [self.key(chapter.python_blocks) for chapter in chapters]
         work = []
-        for position, chapter in enumerate(chapters):
+        for position, (chapter, key) in enumerate(zip(chapters, keys)):
             blocks = chapter.python_blocks
-            key = self.key(blocks)
             outputs = self._load(self.cache_dir / f"{key}.json", len(blocks))
             if outputs is not None:
                 os.utime(self.cache_dir / f"{key}.json")  # last use, for evict_unused()
@@ -127,7 +123,7 @@ class Executor:
                     if isinstance(ended, Failed):
                         runs[ended.position] = ChapterFailure(chapter, ended.message)
                         continue
-                    key = self.key(chapter.python_blocks)
+                    key = keys[ended.position]
                     stored = [[to_json(o) for o in block] for block in ended.outputs]
                     self._store(self.cache_dir / f"{key}.json", {"path": chapter.name, "outputs": stored})
                     self.executed.append(chapter.name)
