@@ -1,5 +1,6 @@
-"""Every claim the prose of chapters 9 (autograd) and 10 (exercises) makes, checked over 20 seeds
-where it depends on randomness. Each helper repeats the chapter's experiment for a given seed."""
+"""Every claim the prose of chapters 9 and 9a (autograd) and 10 and 10a (exercises) makes, checked
+over 20 seeds where it depends on randomness. Each helper repeats the chapter's experiment for a
+given seed."""
 
 from __future__ import annotations
 
@@ -124,6 +125,44 @@ def test_ch9_chain_rule_by_hand_and_finite_differences_match_autograd(seed):
         assert abs(fd - (X64.T @ r64)[k, 0]) < 1e-6  # "float64 下与公式相差小于 10^-6"
     fd_b = (loss64(w64, b64 + h) - loss64(w64, b64 - h)) / (2 * h)
     assert abs(fd_b - r64.sum()) < 1e-6
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_ch9_one_example_by_hand_and_the_sum_over_examples(seed):
+    """"两边的数相同" (one example, node by node, against autograd) and "三者相差在 float32 的舍入误差以内
+    （小于 10^-5）" (10 single-example backward() calls summed in .grad, l.backward(), X^T r)."""
+    X, y, w, b = first_minibatch(seed)
+    x1, x2, label = X[0, 0].item(), X[0, 1].item(), y[0, 0].item()
+    r = x1 * w[0, 0].item() + x2 * w[1, 0].item() + b.item() - label
+    loss_sum(X[:1], y[:1], w, b).backward()
+    by_hand = torch.tensor([r * x1, r * x2, r])
+    autograd = torch.cat([w.grad.flatten(), b.grad])
+    assert ((by_hand - autograd).abs() <= 1e-5 * by_hand.abs().max()).all()  # equal to float32 precision
+    w.grad, b.grad = None, None
+    for i in range(len(X)):
+        loss_sum(X[i:i + 1], y[i:i + 1], w, b).backward()
+    summed = torch.cat([w.grad.flatten(), b.grad])
+    w.grad, b.grad = None, None
+    loss_sum(X, y, w, b).backward()
+    with torch.no_grad():
+        residuals = linreg(X, w, b) - y
+    whole = torch.cat([w.grad.flatten(), b.grad])
+    formula = torch.cat([(X.T @ residuals).flatten(), residuals.sum(dim=0)])
+    assert (summed - whole).abs().max() < 1e-5 and (whole - formula).abs().max() < 1e-5
+
+
+def test_ch9_grad_fn_is_a_record_not_a_different_value():
+    """"同样的运算给出一模一样的值，只是没有 grad_fn"."""
+    for seed in SEEDS:
+        X, y, w, b = first_minibatch(seed)
+        recorded = linreg(X, w, b)
+        with torch.no_grad():
+            not_recorded = linreg(X, w, b)
+        assert recorded.grad_fn is not None and not_recorded.grad_fn is None
+        assert torch.equal(recorded, not_recorded) and torch.equal(recorded, linreg(X, w.detach(), b.detach()))
+
+
+# Chapter 9a ---------------------------------------------------------------------------------
 
 
 def test_ch9_torch_gradients_at_kinks_are_zero():
@@ -296,7 +335,7 @@ def test_ex4_hessian_is_constant_and_equals_the_formula(seed):
         torch.autograd.grad(plain[0], theta)
 
 
-# Exercise 5: the reshape in squared_loss -------------------------------------------------------
+# Chapter 10a, exercise 5: the reshape in squared_loss -----------------------------------------
 
 
 def no_reshape(y_hat, y):
