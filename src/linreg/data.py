@@ -29,7 +29,7 @@ def data_iter(batch_size, features, labels):
         yield features[batch_indices], labels[batch_indices]
 
 
-# %% docs/chapters/02-reading-data.md:132
+# %% docs/chapters/02-reading-data.md:136
 def tensor_data_iter(batch_size, features, labels):
     """Like data_iter, but the shuffled indices stay a tensor: no Python list, no conversion."""
     num_examples = len(features)
