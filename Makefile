@@ -39,7 +39,7 @@ editions:
 	rm -rf $(SITE).old && { [ ! -e $(SITE) ] || mv $(SITE) $(SITE).old; } && mv $(SITE).new $(SITE) && rm -rf $(SITE).old
 
 test: $(BIN)/.installed $(VENDOR)/.installed
-	$(BIN)/pytest -n auto --dist loadfile
+	$(BIN)/pytest -n auto --dist loadfile --durations=10
 
 tangle: $(BIN)/.installed
 	$(BIN)/python -m literate tangle

@@ -9,6 +9,12 @@ from pathlib import Path
 import pytest
 from builds import ROOT, free_port, make_site
 
+# One math thread per process, as the build runs each chapter (literate.pool): `make test` runs
+# a process per core already, and two threads each would fight over the cores, which slows
+# everything and skews the timing claims of chapter 7b. Set before any test imports torch.
+for _name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+    os.environ.setdefault(_name, "1")
+
 
 @pytest.fixture(scope="session")
 def root() -> Path:
@@ -29,7 +35,9 @@ def built_site(tmp_path_factory) -> Path:
     with open(shared / "built-site.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not site.exists() and not failure.exists():
-            result = make_site(ROOT, site, f"http://127.0.0.1:{free_port()}", LINK_CHECK="true")
+            # Two chapters at a time whatever the machine: tests/site/test_faults.py compares
+            # what this build caches with a run of one chapter at a time.
+            result = make_site(ROOT, site, f"http://127.0.0.1:{free_port()}", LINK_CHECK="true", LITERATE_WORKERS="2")
             if result.returncode != 0:
                 failure.write_text(f"make editions (two strict builds) failed:\n{result.stdout}\n{result.stderr}")
     if failure.exists():

@@ -1,5 +1,6 @@
 """Browser fixtures: one Chromium for the session, the built site served on 127.0.0.1,
-and one visit of every built page whose record the page tests share.
+and, per edition, one visit of every built page (in the light scheme, then the dark) whose
+records the page tests share.
 
 Without /usr/bin/chromium (or Playwright) the browser tests skip, with the reason printed at
 the end of the run; with CI=true a missing browser is an error, not a skip.
@@ -91,14 +92,6 @@ def browser_context(browser):
 
 
 @pytest.fixture(scope="session")
-def dark_context(browser):
-    """A reader whose system prefers the dark scheme."""
-    context = _context(browser, color_scheme="dark")
-    yield context
-    context.close()
-
-
-@pytest.fixture(scope="session")
 def no_script_context(browser):
     """A reader with JavaScript turned off."""
     context = _context(browser, color_scheme="light", java_script_enabled=False)
@@ -129,19 +122,61 @@ def _pages(site_url: str, site_dir: Path, site_pages: list[str], **options):
     ]
 
 
-@pytest.fixture(scope="session")
-def page_reports(browser_context, site_url: str, site_dir: Path, site_pages: list[str]):
-    """Every built page, loaded once; the page tests each check one aspect of these records."""
-    return inspect_pages(browser_context, _pages(site_url, site_dir, site_pages))
+@pytest.fixture(scope="module")
+def edition_pages(site_pages: list[str], edition: str) -> list[str]:
+    """The pages of the module's edition (`edition` is a fixture of the module)."""
+    return [p for p in site_pages if p.startswith(edition + "/")]
 
 
-@pytest.fixture(scope="session")
-def dark_page_reports(dark_context, site_url: str, site_dir: Path, site_pages: list[str]):
-    """Every built page in the dark scheme (axe checks contrast in it)."""
-    return inspect_pages(dark_context, _pages(site_url, site_dir, site_pages))
+@pytest.fixture(scope="module")
+def crawl_url(site_dir: Path):
+    """The built site on a port of its own: page checks load only the site's own files (the
+    language switcher and search, which need the address the site was built for, are tested
+    through `site_url`), so each test worker can crawl its edition beside the other's."""
+    with serve(site_dir) as url:
+        yield url
 
 
-@pytest.fixture(scope="session")
-def no_script_page_reports(no_script_context, site_url: str, site_dir: Path, site_pages: list[str]):
-    """Every built page with JavaScript off (axe, a script, cannot run there)."""
-    return inspect_pages(no_script_context, _pages(site_url, site_dir, site_pages, run_axe=False))
+@pytest.fixture(scope="module")
+def page_visits(browser_context, crawl_url: str, site_dir: Path, edition_pages: list[str]):
+    """Every page of the edition, loaded once by a reader whose system prefers the light scheme,
+    then switched to the dark one: (light report, dark report) per page."""
+    return inspect_pages(browser_context, _pages(crawl_url, site_dir, edition_pages), dark=True)
+
+
+@pytest.fixture(scope="module")
+def page_reports(page_visits):
+    """Every page of the edition in the light scheme; the page tests each check one aspect of these."""
+    return [light for light, _ in page_visits]
+
+
+@pytest.fixture(scope="module")
+def dark_page_reports(page_visits):
+    """The same pages once the system prefers the dark scheme (axe checks the contrast there)."""
+    return [dark for _, dark in page_visits]
+
+
+def _most_math(site_dir: Path, pages: list[str]) -> str:
+    return max(pages, key=lambda rel: (site_dir / rel / "index.html").read_text("utf-8").count('class="arithmatex'))
+
+
+@pytest.fixture(scope="module")
+def no_script_pages(site_dir: Path, edition_pages: list[str], edition: str) -> list[str]:
+    """The pages read with JavaScript off: one of each kind the templates make (the home page,
+    the chapter and the notebook page with the most math) and every page with a diagram. Every
+    page of a kind has the same stylesheets and scripts, so one shows what turning scripts off
+    does to it; the math and diagrams of every page are checked in the HTML by the other visit
+    (no script draws them)."""
+    chapters = [p for p in edition_pages if p.startswith(f"{edition}/chapters/")]
+    notebooks = [p for p in edition_pages if p.startswith(f"{edition}/notebooks/")]
+    with_diagrams = [p for p in edition_pages if count_diagram_sources((site_dir / p / "index.html").read_text("utf-8"))]
+    chosen = {f"{edition}/", _most_math(site_dir, chapters), _most_math(site_dir, notebooks), *with_diagrams}
+    return sorted(chosen)
+
+
+@pytest.fixture(scope="module")
+def no_script_page_reports(no_script_context, crawl_url: str, site_dir: Path, no_script_pages: list[str]):
+    """Those pages with JavaScript off (axe, a script, cannot run there; bytes are not counted
+    again, so nothing waits for late requests)."""
+    pages = _pages(crawl_url, site_dir, no_script_pages, run_axe=False)
+    return [light for light, _ in inspect_pages(no_script_context, pages, settle=False)]

@@ -28,6 +28,17 @@ BROKEN = """<!doctype html>
 </main></body></html>
 """
 
+# Readable in the light scheme, dark grey on black in the dark one.
+DIM_IN_THE_DARK = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Dim in the dark</title>
+<link rel="icon" href="data:,">
+<style>
+body { color: #000; background: #fff; }
+@media (prefers-color-scheme: dark) { body { color: #333; background: #000; } }
+</style></head>
+<body><main><h1>Dim in the dark</h1><p>Readable by day only.</p></main></body></html>
+"""
+
 CLEAN = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Clean</title>
 <link rel="icon" href="data:,"></head>
@@ -45,6 +56,8 @@ def pages(tmp_path):
     # A stylesheet of random text: even gzip-compressed, over the page budget on its own.
     noise = base64.b64encode(os.urandom(PAGE_BUDGET * 3 // 2)).decode()
     (tmp_path / "broken" / "heavy.css").write_text(f"/* {noise} */", encoding="utf-8")
+    (tmp_path / "dim").mkdir()
+    (tmp_path / "dim" / "index.html").write_text(DIM_IN_THE_DARK, encoding="utf-8")
     (tmp_path / "clean").mkdir()
     (tmp_path / "clean" / "index.html").write_text(CLEAN, encoding="utf-8")
     with serve(tmp_path) as url:
@@ -52,7 +65,7 @@ def pages(tmp_path):
 
 
 def test_a_broken_page_fails_every_check(browser_context, pages):
-    report = inspect_page(browser_context, pages + "broken/", diagram_sources=count_diagram_sources(BROKEN))
+    report, _ = inspect_page(browser_context, pages + "broken/", diagram_sources=count_diagram_sources(BROKEN))
     found = {name: check(report) for name, check in PAGE_CHECKS.items()}
     assert any("https://example.com/x.js" in p for p in found["origin"]), found["origin"]
     assert any("missing.png" in p for p in found["images"]), found["images"]
@@ -68,6 +81,12 @@ def test_a_broken_page_fails_every_check(browser_context, pages):
 
 
 def test_a_clean_page_passes_every_check(browser_context, pages):
-    report = inspect_page(browser_context, pages + "clean/")
+    report, _ = inspect_page(browser_context, pages + "clean/")
     found = {name: check(report) for name, check in PAGE_CHECKS.items()}
     assert found == {name: [] for name in PAGE_CHECKS}
+
+
+def test_text_too_dim_in_the_dark_scheme_fails_there_only(browser_context, pages):
+    light, dark = inspect_page(browser_context, pages + "dim/", dark=True)
+    assert PAGE_CHECKS["axe"](light) == []
+    assert any("color-contrast" in p for p in PAGE_CHECKS["axe"](dark)), dark.axe_violations
