@@ -1,7 +1,12 @@
-"""The one way the tests build a book: a strict `mkdocs build` of a folder, or both editions with `make`."""
+"""The one way the tests build a book: a strict `mkdocs build` of a folder, or both editions with `make`.
+
+Run as a script (`python tests/builds.py FOLDER`), it builds the real book into FOLDER as
+`shared_site` does: tests/conftest.py starts that in the background when a run begins.
+"""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import socket
@@ -38,3 +43,24 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def shared_site(folder: Path) -> tuple[Path, str | None]:
+    """The whole book built once into `folder`/built-site as `make site` builds it (both editions,
+    strictly, with execution and the link check on), with addresses at a free port of 127.0.0.1.
+    Whoever comes first builds, under a file lock; the others wait, then read it. Returns the
+    site and, if the build failed, its output."""
+    site, failure = folder / "built-site", folder / "built-site.failed"
+    with open(folder / "built-site.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not site.exists() and not failure.exists():
+            # Two chapters at a time whatever the machine: tests/site/test_faults.py compares
+            # what this build caches with a run of one chapter at a time.
+            result = make_site(ROOT, site, f"http://127.0.0.1:{free_port()}", LINK_CHECK="true", LITERATE_WORKERS="2")
+            if result.returncode != 0:
+                failure.write_text(f"make editions (two strict builds) failed:\n{result.stdout}\n{result.stderr}")
+    return site, (failure.read_text() if failure.exists() else None)
+
+
+if __name__ == "__main__":
+    shared_site(Path(sys.argv[1]))

@@ -1,19 +1,64 @@
-"""Shared fixtures: the project root and one strict build of the real site (both editions) per test session."""
+"""Shared fixtures: the project root and one strict build of the real site (both editions) per
+test session, started in the background as the session starts when the run includes tests
+that read it."""
 
 from __future__ import annotations
 
-import fcntl
 import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
+import builds
 import pytest
-from builds import ROOT, free_port, make_site
+from builds import ROOT, shared_site
 
 # One math thread per process, as the build runs each chapter (literate.pool): `make test` runs
 # a process per core already, and two threads each would fight over the cores, which slows
 # everything and skews the timing claims of chapter 7b. Set before any test imports torch.
 for _name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
     os.environ.setdefault(_name, "1")
+
+SHARED = "LITERATE_TESTS_SHARED"  # the folder all processes of one run share (set by the first)
+_BUILDER = pytest.StashKey[subprocess.Popen]()
+_READERS = [ROOT / "tests" / "site", ROOT / "tests" / "browser"]  # the tests that read the built site
+
+
+def _reads_the_site(config: pytest.Config) -> bool:
+    for arg in config.args:
+        path = Path(arg.split("::")[0]).resolve()
+        if any(path == folder or path in folder.parents or folder in path.parents for folder in _READERS):
+            return True
+    return False
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """In the run's first process, before pytest-xdist starts its workers (they inherit the
+    environment): the shared folder, and the site build started at once, so that the tests that
+    need no site run while it builds instead of waiting for it."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    folder = tempfile.mkdtemp(prefix="literate-tests-")
+    os.environ[SHARED] = folder
+    if _reads_the_site(session.config):
+        session.config.stash[_BUILDER] = subprocess.Popen(
+            [sys.executable, builds.__file__, folder], start_new_session=True,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    builder = session.config.stash.get(_BUILDER, None)
+    if builder is not None and builder.poll() is None:  # a run that ended before the site was needed
+        os.killpg(builder.pid, signal.SIGTERM)
+        builder.wait()
+    shutil.rmtree(os.environ.pop(SHARED, ""), ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -22,24 +67,12 @@ def root() -> Path:
 
 
 @pytest.fixture(scope="session")
-def built_site(tmp_path_factory) -> Path:
-    """Build the whole book once as `make site` does (`make editions`: zh/ and en/), strictly, with
-    execution and the link check on; tests read the result. Its addresses (site_url) name a free
-    port of 127.0.0.1, where tests/browser serves it: the language switcher matches pages through
-    the sitemaps' full addresses. Under `pytest -n` the workers share one build: the first to
-    need it builds, the others wait for it."""
-    shared = tmp_path_factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        shared = shared.parent  # the folder all workers' temporary folders are in
-    site, failure = shared / "built-site", shared / "built-site.failed"
-    with open(shared / "built-site.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not site.exists() and not failure.exists():
-            # Two chapters at a time whatever the machine: tests/site/test_faults.py compares
-            # what this build caches with a run of one chapter at a time.
-            result = make_site(ROOT, site, f"http://127.0.0.1:{free_port()}", LINK_CHECK="true", LITERATE_WORKERS="2")
-            if result.returncode != 0:
-                failure.write_text(f"make editions (two strict builds) failed:\n{result.stdout}\n{result.stderr}")
-    if failure.exists():
-        pytest.fail(failure.read_text(), pytrace=False)
+def built_site() -> Path:
+    """The whole book built once for the run, as `make site` does (`make editions`: zh/ and en/),
+    strictly, with execution and the link check on; tests read the result. Its addresses
+    (site_url) name a free port of 127.0.0.1, where tests/browser serves it: the language
+    switcher matches pages through the sitemaps' full addresses."""
+    site, failure = shared_site(Path(os.environ[SHARED]))
+    if failure:
+        pytest.fail(failure, pytrace=False)
     return site

@@ -3,7 +3,7 @@
 `inspect_page` loads a page once in a real Chromium and records everything the checks need
 (console errors, every request and the bytes transferred, images, math, diagrams, copy
 buttons, axe-core violations), then, asked to, switches the reader's system to the dark scheme
-and records the page again as it now looks (the theme follows the system). Math and diagrams are drawn when the site is built, so the
+and checks the colours again (the theme follows the system). Math and diagrams are drawn when the site is built, so the
 same checks hold with JavaScript off (a context made with `java_script_enabled=False`).
 Each `*_problems` function turns one record into a list of human-readable problems; an empty
 list means the page passes. The tests run them over every built page, and over a page broken
@@ -231,6 +231,7 @@ _AXE_START_JS = """
 # In the dark scheme only colours change (the theme swaps its colour variables on the same
 # page), so there axe runs the one rule that reads colours; the others ran on the light page.
 _AXE_COLOURS_ONLY = {"runOnly": ["color-contrast"]}
+_SCHEME_JS = '() => document.body.getAttribute("data-md-color-scheme")'
 # The theme follows the system's scheme as it changes; a page without the theme has nothing to wait for.
 _DARK_APPLIED_JS = """
 () => !document.body.hasAttribute("data-md-color-scheme")
@@ -345,8 +346,8 @@ def open_page(tab: Tab, url: str, *, diagram_sources: int = 0, run_axe: bool = T
 def finish_page(tab: Tab, *, run_axe: bool = True, dark: bool = False,
                 settle: bool = True) -> tuple[PageReport, PageReport | None]:
     """Collect the axe result; with `settle`, let late requests land and count the bytes; with
-    `dark`, switch the reader's system to the dark scheme and record the page again (a second
-    report: what is on the screen, and axe's colour contrast), then back; end the page."""
+    `dark`, switch the reader's system to the dark scheme and check the page again (a second
+    report: the scheme the theme took, and axe's colour contrast), then back; end the page."""
     page, report, dark_report = tab.page, tab.report, None
     page.bring_to_front()  # a tab in the background gets few animation frames, and axe waits for two
     if run_axe:
@@ -362,8 +363,9 @@ def finish_page(tab: Tab, *, run_axe: bool = True, dark: bool = False,
         page.emulate_media(color_scheme="dark")
         try:
             page.wait_for_function(_DARK_APPLIED_JS, timeout=10_000)
+            # Only colours change: what is on the screen was recorded in the light scheme.
             dark_report = PageReport(url=report.url, origin=report.origin, diagram_sources=report.diagram_sources)
-            _record_state(page, dark_report)
+            dark_report.scheme = page.evaluate(_SCHEME_JS)
             if run_axe:
                 page.evaluate(_AXE_START_JS, [list(AXE_BLOCKING), _AXE_COLOURS_ONLY])
                 dark_report.axe_violations = page.evaluate(_AXE_RESULT_JS)
