@@ -231,7 +231,7 @@ _AXE_START_JS = """
 # In the dark scheme only colours change (the theme swaps its colour variables on the same
 # page), so there axe runs the one rule that reads colours; the others ran on the light page.
 _AXE_COLOURS_ONLY = {"runOnly": ["color-contrast"]}
-_SCHEME_JS = '() => document.body.getAttribute("data-md-color-scheme")'
+SCHEME_JS = '() => document.body.getAttribute("data-md-color-scheme")'  # the theme's scheme: default, slate
 # The theme follows the system's scheme as it changes; a page without the theme has nothing to wait for.
 _DARK_APPLIED_JS = """
 () => !document.body.hasAttribute("data-md-color-scheme")
@@ -253,22 +253,6 @@ _RAW_MATH = re.compile(r"\\[()\[\]]|\$\$|\$[^$\n]+\$")
 def _console_text(message) -> str:
     where = message.location.get("url", "") if message.location else ""
     return f"{message.text} ({where})" if where else message.text
-
-
-def _record_state(page, report: PageReport) -> None:
-    """What is on the screen now: text, images, math, diagrams, code blocks, notebook links."""
-    state = page.evaluate(_STATE_JS)
-    report.raw_math = [m.group(0) + " in " + repr(t.strip()[:80])
-                       for t in state["texts"] for m in _RAW_MATH.finditer(t)]
-    report.broken_images = state["brokenImages"]
-    report.math_errors = state["mathErrors"]
-    report.arithmatex = state["arithmatex"]
-    report.arithmatex_unrendered = state["arithmatexUnrendered"]
-    report.katex = state["katex"]
-    report.diagrams_drawn = state["diagramsDrawn"]
-    report.code_blocks = state["codeBlocks"]
-    report.code_blocks_without_copy = state["codeBlocksWithoutCopy"]
-    report.notebook_links = state["notebookLinks"]
 
 
 class Tab:
@@ -365,7 +349,7 @@ def finish_page(tab: Tab, *, run_axe: bool = True, dark: bool = False,
             page.wait_for_function(_DARK_APPLIED_JS, timeout=10_000)
             # Only colours change: what is on the screen was recorded in the light scheme.
             dark_report = PageReport(url=report.url, origin=report.origin, diagram_sources=report.diagram_sources)
-            dark_report.scheme = page.evaluate(_SCHEME_JS)
+            dark_report.scheme = page.evaluate(SCHEME_JS)
             if run_axe:
                 page.evaluate(_AXE_START_JS, [list(AXE_BLOCKING), _AXE_COLOURS_ONLY])
                 dark_report.axe_violations = page.evaluate(_AXE_RESULT_JS)

@@ -9,12 +9,9 @@ import re
 
 import pytest
 
-from .browser_checks import ROOT
+from .browser_checks import ROOT, SCHEME_JS
 
 pytestmark = pytest.mark.slow
-
-_SCHEME_JS = "() => document.body.getAttribute('data-md-color-scheme')"
-
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_a_chapter_follows_the_system_scheme(request, browser, site_url, scheme):
@@ -25,7 +22,7 @@ def test_a_chapter_follows_the_system_scheme(request, browser, site_url, scheme)
     try:
         page = context.new_page()
         page.goto(site_url + "zh/chapters/07-training/", wait_until="load")
-        assert page.evaluate(_SCHEME_JS) == {"light": "default", "dark": "slate"}[scheme]
+        assert page.evaluate(SCHEME_JS) == {"light": "default", "dark": "slate"}[scheme]
         figure = page.locator("img.literate-figure").first
         inverted = figure.evaluate("img => getComputedStyle(img).filter")
         assert ("invert" in inverted) == (scheme == "dark"), inverted
