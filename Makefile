@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 VENDOR := docs/assets/vendor
 KATEX := node_modules/katex/dist
 
-.PHONY: serve serve-en site editions test tangle check bench lock clean
+.PHONY: serve serve-en site editions edition-zh edition-en test tangle check bench lock clean
 
 # One edition per MkDocs project: mkdocs.yml (Chinese), mkdocs.en.yml (English).
 serve: $(BIN)/.installed $(VENDOR)/.installed tangle
@@ -21,22 +21,27 @@ site: $(BIN)/.installed $(VENDOR)/.installed tangle
 	@mkdir -p .cache
 	flock .cache/site.lock $(MAKE) --no-print-directory editions
 
-# Both editions into $(SITE): zh/, then en/ (the second finds every chapter's outputs in the
-# execution cache), and at the root a page leading to them and the Chinese 404 page, for
-# servers with one 404 page. They are built into $(SITE).new and replace $(SITE) only when
-# both succeed: a failed build leaves the published site as it was. ORIGIN (e.g.
-# http://127.0.0.1:8123) is where the site will be served, when not http://127.0.0.1:8000:
-# the language switcher finds the same page through the sitemaps, which hold full addresses.
+# Both editions into $(SITE), side by side (each on a core of its own; `-O` prints each one's
+# log whole when it ends): zh/ and en/, and at the root a page leading to them and the Chinese
+# 404 page, for servers with one 404 page. The editions share the execution cache, and a build
+# that finds another one running chapters waits for it, so each chapter runs once. They are
+# built into $(SITE).new and replace $(SITE) only when both succeed: a failed build leaves the
+# published site as it was. ORIGIN (e.g. http://127.0.0.1:8123) is where the site will be
+# served, when not http://127.0.0.1:8000: the language switcher finds the same page through
+# the sitemaps, which hold full addresses.
 SITE ?= site
 editions:
 	rm -rf $(SITE).new
-	$(if $(ORIGIN),SITE_URL=$(ORIGIN)/zh/) $(BIN)/mkdocs build --strict -f mkdocs.yml --site-dir $(SITE).new/zh \
-	  || { rm -rf $(SITE).new; exit 1; }
-	$(if $(ORIGIN),SITE_URL=$(ORIGIN)/en/) $(BIN)/mkdocs build --strict -f mkdocs.en.yml --site-dir $(SITE).new/en \
-	  || { rm -rf $(SITE).new; exit 1; }
+	$(MAKE) --no-print-directory -j2 -O edition-zh edition-en || { rm -rf $(SITE).new; exit 1; }
 	cp site-root/index.html $(SITE).new/index.html
 	cp $(SITE).new/zh/404.html $(SITE).new/404.html
 	rm -rf $(SITE).old && { [ ! -e $(SITE) ] || mv $(SITE) $(SITE).old; } && mv $(SITE).new $(SITE) && rm -rf $(SITE).old
+
+edition-zh:
+	$(if $(ORIGIN),SITE_URL=$(ORIGIN)/zh/) $(BIN)/mkdocs build --strict -f mkdocs.yml --site-dir $(SITE).new/zh
+
+edition-en:
+	$(if $(ORIGIN),SITE_URL=$(ORIGIN)/en/) $(BIN)/mkdocs build --strict -f mkdocs.en.yml --site-dir $(SITE).new/en
 
 test: $(BIN)/.installed $(VENDOR)/.installed
 	$(BIN)/pytest -n auto --dist loadfile --durations=10

@@ -9,34 +9,43 @@ from pathlib import Path
 from .blocks import Block
 
 
-@lru_cache(maxsize=None)
-def _parse(path: Path, mtime: float) -> ast.Module | None:
+@lru_cache(maxsize=4096)
+def import_statements(code: str) -> tuple[ast.Import | ast.ImportFrom, ...]:
+    """The import statements anywhere in `code`; none if it does not parse (running it says why).
+
+    Cached by the code itself: a build asks for each block and module several times.
+    """
+    if "import" not in code:
+        return ()
     try:
-        return ast.parse(path.read_text(encoding="utf-8"))
-    except (OSError, SyntaxError):
+        tree = ast.parse(code)
+    except SyntaxError:
+        return ()
+    return tuple(node for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom)))
+
+
+def _source(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError:
         return None
-
-
-def _tree(path: Path) -> ast.Module | None:
-    return _parse(path, path.stat().st_mtime) if path.exists() else None
 
 
 def _exports(package_dir: Path) -> dict[str, str]:
     """Name -> submodule, from the package's `__init__.py` relative imports."""
-    tree = _tree(package_dir / "__init__.py")
     names = {}
-    for node in tree.body if tree else []:
-        if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module:
+    for node in import_statements(_source(package_dir / "__init__.py") or ""):
+        if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module and node.col_offset == 0:
             for alias in node.names:
                 names[alias.asname or alias.name] = node.module
     return names
 
 
-def _imported(tree: ast.AST, package: str, package_dir: Path, relative_ok: bool) -> set[str] | None:
-    """Submodules `tree` imports from the package; None means "the whole package"."""
+def _imported(code: str, package: str, package_dir: Path, relative_ok: bool) -> set[str] | None:
+    """Submodules `code` imports from the package; None means "the whole package"."""
     found: set[str] = set()
     exports = None
-    for node in ast.walk(tree):
+    for node in import_statements(code):
         if isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.name == package:
@@ -74,18 +83,16 @@ def package_modules(blocks: tuple[Block, ...], package: str, package_dir: Path) 
     every = sorted(package_dir.glob("*.py"))
     wanted: set[str] = set()
     for block in blocks:
-        try:
-            tree = ast.parse(block.code)
-        except SyntaxError:
-            continue  # the execution reports it
-        names = _imported(tree, package, package_dir, relative_ok=False)
+        if package not in block.code:
+            continue  # cannot name it, so cannot import it
+        names = _imported(block.code, package, package_dir, relative_ok=False)
         if names is None:
             return every
         wanted |= names
     todo = list(wanted)
     while todo:  # follow the modules' own imports of each other
-        tree = _tree(package_dir / f"{todo.pop()}.py")
-        names = _imported(tree, package, package_dir, relative_ok=True) if tree else set()
+        source = _source(package_dir / f"{todo.pop()}.py")
+        names = _imported(source, package, package_dir, relative_ok=True) if source is not None else set()
         if names is None:
             return every
         for name in names - wanted:

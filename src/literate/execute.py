@@ -9,6 +9,7 @@ chapters that miss the cache run side by side in `pool.Pool`.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -98,42 +99,62 @@ class Executor:
 
         A failure raises ExecutionError for the first failing chapter in that order, or with
         `keep_going` takes that chapter's place in the list while the others run. Nothing of a
-        failed chapter is cached (the chapters that finished are).
+        failed chapter is cached (the chapters that finished are). Builds that share the cache
+        run their misses one build at a time: a build that waited finds in the cache what the
+        other one ran (two editions built at once execute each chapter once).
         """
-        runs: dict[int, ChapterRun | ChapterFailure] = {}
         keys = [self.key(chapter.python_blocks) for chapter in chapters]
-        work = []
-        for position, (chapter, key) in enumerate(zip(chapters, keys)):
-            blocks = chapter.python_blocks
-            outputs = self._load(self.cache_dir / f"{key}.json", len(blocks))
-            if outputs is not None:
-                os.utime(self.cache_dir / f"{key}.json")  # last use, for evict_unused()
-                self.cached.append(chapter.name)
-                runs[position] = ChapterRun(chapter, key, outputs, executed=False)
-            else:
-                request = chapter_request(
-                    chapter.name, str(self.project.root), blocks, self._import_paths(), self.output_limit
-                )
-                work.append(Work(position, chapter.name, blocks, request))
-        if work:
-            pool = Pool(self.workers, self.timeout, self.preload, self.project.root)
-            try:
-                for ended in pool.run(work, keep_going):
-                    chapter = chapters[ended.position]
-                    if isinstance(ended, Failed):
-                        runs[ended.position] = ChapterFailure(chapter, ended.message)
-                        continue
-                    key = keys[ended.position]
-                    stored = [[to_json(o) for o in block] for block in ended.outputs]
-                    self._store(self.cache_dir / f"{key}.json", {"path": chapter.name, "outputs": stored})
-                    self.executed.append(chapter.name)
-                    runs[ended.position] = ChapterRun(chapter, key, ended.outputs, True, ended.seconds)
-            except ServerFailed as exc:
-                raise ExecutionError(str(exc)) from None
+        runs = self._from_cache(chapters, keys, range(len(chapters)))
+        if len(runs) < len(chapters):
+            self.cache_dir.mkdir(parents=True, exist_ok=True)
+            with open(self.cache_dir / "run.lock", "w") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                missing = [i for i in range(len(chapters)) if i not in runs]
+                runs |= self._from_cache(chapters, keys, missing)
+                runs |= self._run([(i, chapters[i]) for i in missing if i not in runs], keys, keep_going)
         failures = [r for _, r in sorted(runs.items()) if isinstance(r, ChapterFailure)]
         if failures and not keep_going:
             raise ExecutionError(failures[0].message)
         return [runs[i] for i in range(len(chapters))]
+
+    def _from_cache(self, chapters: list[Chapter], keys: list[str], positions) -> dict[int, ChapterRun]:
+        runs = {}
+        for position in positions:
+            chapter, key = chapters[position], keys[position]
+            outputs = self._load(self.cache_dir / f"{key}.json", len(chapter.python_blocks))
+            if outputs is not None:
+                os.utime(self.cache_dir / f"{key}.json")  # last use, for evict_unused()
+                self.cached.append(chapter.name)
+                runs[position] = ChapterRun(chapter, key, outputs, executed=False)
+        return runs
+
+    def _run(self, chapters: list[tuple[int, Chapter]], keys: list[str], keep_going: bool) -> dict:
+        """Run the chapters (position, chapter) in the pool; store what finished."""
+        runs: dict[int, ChapterRun | ChapterFailure] = {}
+        if not chapters:
+            return runs
+        work = [
+            Work(position, chapter.name, chapter.python_blocks, chapter_request(
+                chapter.name, str(self.project.root), chapter.python_blocks, self._import_paths(), self.output_limit
+            ))
+            for position, chapter in chapters
+        ]
+        by_position = dict(chapters)
+        pool = Pool(self.workers, self.timeout, self.preload, self.project.root)
+        try:
+            for ended in pool.run(work, keep_going):
+                chapter = by_position[ended.position]
+                if isinstance(ended, Failed):
+                    runs[ended.position] = ChapterFailure(chapter, ended.message)
+                    continue
+                key = keys[ended.position]
+                stored = [[to_json(o) for o in block] for block in ended.outputs]
+                self._store(self.cache_dir / f"{key}.json", {"path": chapter.name, "outputs": stored})
+                self.executed.append(chapter.name)
+                runs[ended.position] = ChapterRun(chapter, key, ended.outputs, True, ended.seconds)
+        except ServerFailed as exc:
+            raise ExecutionError(str(exc)) from None
+        return runs
 
     def _import_paths(self) -> tuple[str, ...]:
         """The folder holding the project's package: imported before any installed copy."""

@@ -133,7 +133,7 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
                 f"{chapter.name}:1: no source chapter {self.project.relative(source)}: an edition translates "
                 "the source chapters, file for file"
             )
-        problems = differences(self.project.parse(source), chapter)
+        problems = differences(self.chapters.get(source.resolve()) or self.project.parse(source), chapter)
         if problems:
             raise ChapterError(
                 "\n".join(problems) + "\nA translation changes only the prose: copy the code blocks from the source chapter."

@@ -13,14 +13,13 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import tinycss2
 
 from .atomic import write_atomic
 
-_STYLE = re.compile(r"(<style[^>]*>)(.*?)(</style>)", re.DOTALL)
-_CLASS_ATTR = re.compile(r'\bclass="([^"]*)"')
 _SELECTOR_CLASS = re.compile(r"\.(-?[_a-zA-Z][-_a-zA-Z0-9]*)")
 # `:root` after anything else (`.jupyter-wrapper :root`, 87 KB of icon variables) matches nothing.
 _NOT = re.compile(r":not\([^()]*\)")
@@ -29,17 +28,30 @@ _DROPPED_AT_RULES = {"keyframes", "-webkit-keyframes", "-moz-keyframes", "charse
 
 
 def page_classes(html: str) -> frozenset[str]:
-    return frozenset(c for attr in _CLASS_ATTR.findall(html) for c in attr.split())
+    # str.split, not a regular expression: five times faster on a page with a 575 KB stylesheet.
+    pieces = html.split('class="')
+    return frozenset(
+        name
+        for before, piece in zip(pieces, pieces[1:])
+        if not (before[-1:].isalnum() or before[-1:] == "_")  # `class=`, not `subclass=`
+        for name in piece[: piece.find('"')].split()
+    )
 
 
 def slim_styles(html: str, cache_dir: Path | None = None) -> str:
     """`html` with each inline stylesheet cut to the classes `html` uses."""
     classes = page_classes(html)
-
-    def one(m: re.Match) -> str:
-        return m[1] + slim(m[2], classes, cache_dir) + m[3]
-
-    return _STYLE.sub(one, html)
+    parts, at = [], 0
+    # str.find, not a regular expression: a lazy `.*?` crawls through the 575 KB stylesheet.
+    while (start := html.find("<style", at)) != -1:
+        body = html.find(">", start) + 1
+        end = html.find("</style>", body)
+        if body == 0 or end == -1:
+            break
+        parts += [html[at:body], slim(html[body:end], classes, cache_dir)]
+        at = end
+    parts.append(html[at:])
+    return "".join(parts)
 
 
 def slim(css: str, classes: frozenset[str], cache_dir: Path | None = None) -> str:
@@ -48,33 +60,51 @@ def slim(css: str, classes: frozenset[str], cache_dir: Path | None = None) -> st
         path = Path(cache_dir) / f"{key}.css"
         if path.is_file():
             return path.read_text(encoding="utf-8")
-    out = "".join(_keep(rule, classes) for rule in _parsed(css))
+    out = "".join(_kept(rule, classes) for rule in _indexed(css))
     if cache_dir is not None:
         write_atomic(path, out)
     return out
 
 
+@dataclass(frozen=True)
+class _Rule:
+    """A rule, taken apart once per stylesheet: what each page keeps of it is then a set test."""
+
+    text: str = ""  # kept whole, whatever the page (an at-rule other than @media)
+    selectors: tuple[tuple[frozenset[str], str], ...] = ()  # (classes it needs, selector)
+    body: str = ""
+    media: str | None = None  # the prelude of an @media rule, whose rules are `inner`
+    inner: tuple["_Rule", ...] = ()
+
+
 @functools.lru_cache(maxsize=8)
-def _parsed(css: str) -> tuple:
-    return tuple(tinycss2.parse_stylesheet(css, skip_whitespace=True, skip_comments=True))
+def _indexed(css: str) -> tuple[_Rule, ...]:
+    return tuple(r for r in map(_index, tinycss2.parse_stylesheet(css, skip_whitespace=True, skip_comments=True)) if r)
 
 
-def _keep(rule, classes: frozenset[str]) -> str:
+def _index(rule) -> _Rule | None:
     if rule.type == "at-rule":
         if rule.lower_at_keyword in _DROPPED_AT_RULES:
-            return ""
+            return None
         if rule.lower_at_keyword == "media" and rule.content is not None:
             inner = tinycss2.parse_rule_list(rule.content, skip_whitespace=True, skip_comments=True)
-            kept = "".join(_keep(r, classes) for r in inner)
-            return f"@media{tinycss2.serialize(rule.prelude)}{{{kept}}}" if kept else ""
-        return tinycss2.serialize([rule])
+            return _Rule(media=tinycss2.serialize(rule.prelude), inner=tuple(r for r in map(_index, inner) if r))
+        return _Rule(text=tinycss2.serialize([rule]))
     if rule.type != "qualified-rule":
-        return ""  # parse errors (a stylesheet that is not CSS) go
+        return None  # parse errors (a stylesheet that is not CSS) go
     selectors = [s.strip() for s in _split_selectors(rule.prelude)]
-    kept = [s for s in selectors if _needed(s) <= classes and not _NEVER.search(s)]
-    if not kept:
-        return ""
-    return ",".join(kept) + "{" + tinycss2.serialize(rule.content) + "}"
+    possible = tuple((frozenset(_needed(s)), s) for s in selectors if not _NEVER.search(s))
+    return _Rule(selectors=possible, body=tinycss2.serialize(rule.content)) if possible else None
+
+
+def _kept(rule: _Rule, classes: frozenset[str]) -> str:
+    if rule.media is not None:
+        kept = "".join(_kept(r, classes) for r in rule.inner)
+        return f"@media{rule.media}{{{kept}}}" if kept else ""
+    if rule.text:
+        return rule.text
+    kept = [selector for needed, selector in rule.selectors if needed <= classes]
+    return ",".join(kept) + "{" + rule.body + "}" if kept else ""
 
 
 def _needed(selector: str) -> set[str]:

@@ -20,7 +20,7 @@ from urllib.parse import urljoin
 
 from .blocks import Block
 from .cjk import join_cjk_lines
-from .deps import package_modules
+from .deps import import_statements, package_modules
 
 # Tag of the package cell: mkdocs-jupyter's `remove_tag_config: {remove_input_tags: [...]}` hides
 # its code on the rendered page; Jupyter shows it folded (`jupyter.source_hidden`).
@@ -157,11 +157,7 @@ def third_party(codes: list[str], package: str) -> list[str]:
     """Top-level names of what `codes` import that is neither the standard library nor `package`."""
     found = set()
     for code in codes:
-        try:
-            tree = ast.parse(code)
-        except SyntaxError:
-            continue
-        for node in ast.walk(tree):
+        for node in import_statements(code):
             if isinstance(node, ast.Import):
                 found |= {alias.name.split(".")[0] for alias in node.names}
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:

@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from builds import ROOT, free_port, make_site, mkdocs_build
+from builds import ROOT, executed, free_port, make_site, mkdocs_build
 
 from literate.execute import Executor
 from literate.outputs import to_json
@@ -61,16 +61,20 @@ def test_one_worker_gives_the_bytes_the_parallel_build_cached(built_site, tmp_pa
                 assert same, f"{a.chapter.name}:{block.line} differs between one worker and the parallel build"
 
 
-def test_two_builds_at_once_both_succeed_alike_and_leave_a_sound_cache(book):
+def test_two_builds_at_once_both_succeed_alike_run_each_chapter_once_and_leave_a_sound_cache(book):
     project = Project.load(book)
     executor = Executor(project, book / ".cache/literate")
-    for name in ("01-synthetic-data.md", "03-parameters.md", "04-model.md"):  # both builds must run these
+    missing = ["01-synthetic-data.md", "03-parameters.md", "04-model.md"]
+    for name in missing:
         key = executor.key(project.parse(book / "docs/chapters" / name).python_blocks)
         (book / ".cache/literate" / f"{key}.json").unlink()
     with ThreadPoolExecutor(2) as pool:
         results = list(pool.map(lambda d: mkdocs_build(book, "--site-dir", d), ["site-a", "site-b"]))
     for result in results:
         assert result.returncode == 0, result.stderr
+    # One build ran them; the other waited for it and took them from the cache.
+    ran = sorted(executed(results[0]) + executed(results[1]))
+    assert ran == [f"docs/chapters/{name}" for name in missing]
 
     def outputs(page: Path) -> list[str]:
         found = re.findall(r'<div class="(literate-output[^"]*)"(.*?)</div>', page.read_text(), re.S)
