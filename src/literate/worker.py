@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 import builtins
 import ctypes
+import gc
 import importlib
 import io
 import json
@@ -225,6 +226,10 @@ def _die_with_parent() -> None:
 def serve(preload: list[str]) -> None:
     for name in preload:
         importlib.import_module(name)
+    # What the imports made is moved out of the collector's reach: a chapter process's collections
+    # would otherwise visit, and so copy, every page of it (Python's advice for forking servers;
+    # measured: chapters 0.5-1 s sooner in all).
+    gc.freeze()
     # The protocol gets its own copy of fd 1; fd 1 itself then points at stderr, so text a
     # chapter's C code writes straight to fd 1 cannot corrupt it.
     channel = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
