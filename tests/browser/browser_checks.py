@@ -19,6 +19,7 @@ import re
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Iterator
 from urllib.parse import urlsplit
@@ -121,6 +122,49 @@ def served_port(site: Path) -> int:
     return urlsplit(loc.group(1)).port or 80
 
 
+class _StyleContexts(HTMLParser):
+    """Each element of a page's body as `parent > element`, each with its classes (`div.a.b`)."""
+
+    VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"})
+
+    def __init__(self):
+        super().__init__()
+        self.open: list[str] = []
+        self.seen: set[str] = set()
+
+    def handle_starttag(self, tag, attrs):
+        element = tag + "".join("." + c for c in sorted((dict(attrs).get("class") or "").split()))
+        self.seen.add(f"{self.open[-1] if self.open else ''} > {element}")
+        if tag not in self.VOID:
+            self.open.append(element)
+
+    def handle_endtag(self, tag):
+        while self.open and self.open.pop().split(".")[0] != tag:
+            pass
+
+
+def style_contexts(html: str) -> set[str]:
+    parser = _StyleContexts()
+    parser.feed(html[html.find("<body") :])
+    return parser.seen
+
+
+def pages_with_new_styles(site: Path, pages: list[str]) -> set[str]:
+    """The pages, in the order given, with an element in a context no page before them had.
+
+    What a page's colours are depends on its elements, their classes and where they sit, not
+    on its words: a page built of the same pieces as pages before it has no colour of its own.
+    """
+    seen: set[str] = set()
+    new = set()
+    for rel in pages:
+        contexts = style_contexts((site / rel / "index.html").read_text(encoding="utf-8"))
+        if contexts - seen:
+            new.add(rel)
+            seen |= contexts
+    return new
+
+
 def count_diagram_sources(html: str) -> int:
     """How many diagrams the page's HTML holds (drawn at build time, or left for a script)."""
     return len(re.findall(r'class="[^"]*\b(?:literate-diagram|mermaid)\b', html))
@@ -152,6 +196,7 @@ class PageReport:
     code_blocks_without_copy: list[str] = field(default_factory=list)
     notebook_links: list[str] = field(default_factory=list)
     axe_violations: list[dict] = field(default_factory=list)
+    axe_ran: bool = False
 
 
 # One evaluation after the page has settled: what is on the screen.
@@ -336,6 +381,7 @@ def finish_page(tab: Tab, *, run_axe: bool = True, dark: bool = False,
     page.bring_to_front()  # a tab in the background gets few animation frames, and axe waits for two
     if run_axe:
         report.axe_violations = page.evaluate(_AXE_RESULT_JS)
+        report.axe_ran = True
     if settle:
         try:  # whatever the page still fetches after load (search index, sitemap) counts too
             page.wait_for_load_state("networkidle", timeout=5_000)
@@ -353,6 +399,7 @@ def finish_page(tab: Tab, *, run_axe: bool = True, dark: bool = False,
             if run_axe:
                 page.evaluate(_AXE_START_JS, [list(AXE_BLOCKING), _AXE_COLOURS_ONLY])
                 dark_report.axe_violations = page.evaluate(_AXE_RESULT_JS)
+                dark_report.axe_ran = True
         finally:
             page.emulate_media(color_scheme="null")  # the context's own scheme again
     tab.clear()
@@ -372,7 +419,8 @@ def inspect_page(context, url: str, *, dark: bool = False, **options) -> tuple[P
 def inspect_pages(context, pages: list[tuple[str, dict]], *, overlap: int = 2, dark: bool = False,
                   settle: bool = True) -> list[tuple[PageReport, PageReport | None]]:
     """`open_page` and `finish_page` over many pages in `overlap` tabs taken in turn: axe on one
-    page runs while the next page loads in the next tab. One (light, dark or None) per page."""
+    page runs while the next page loads in the next tab. One (light, dark or None) per page; a
+    page's options may say `dark` for it alone."""
     tabs = [Tab(context) for _ in range(overlap)]
     reports, pending = [], []  # pending: (tab, finish options) of pages opened, not finished
     try:
@@ -381,8 +429,10 @@ def inspect_pages(context, pages: list[tuple[str, dict]], *, overlap: int = 2, d
             if len(pending) == overlap:
                 done, finish = pending.pop(0)
                 reports.append(finish_page(done, **finish))
+            page_dark = options.get("dark", dark)
+            options = {k: v for k, v in options.items() if k != "dark"}
             open_page(tab, url, **options)
-            pending.append((tab, {"run_axe": options.get("run_axe", True), "dark": dark, "settle": settle}))
+            pending.append((tab, {"run_axe": options.get("run_axe", True), "dark": page_dark, "settle": settle}))
         reports += [finish_page(tab, **finish) for tab, finish in pending]
     finally:
         for tab in tabs:

@@ -24,6 +24,7 @@ from .browser_checks import (
     count_diagram_sources,
     discover_pages,
     inspect_pages,
+    pages_with_new_styles,
     serve,
     served_port,
 )
@@ -137,11 +138,26 @@ def crawl_url(site_dir: Path):
         yield url
 
 
+@pytest.fixture(scope="session")
+def new_style_pages(site_dir: Path, site_pages: list[str]) -> set[str]:
+    """The pages of both editions with an element in a context no page before them had (see
+    `pages_with_new_styles`), and each edition's home page."""
+    return pages_with_new_styles(site_dir, site_pages) | {p for p in site_pages if p.count("/") == 1}
+
+
 @pytest.fixture(scope="module")
-def page_visits(browser_context, crawl_url: str, site_dir: Path, edition_pages: list[str]):
-    """Every page of the edition, loaded once by a reader whose system prefers the light scheme,
-    then switched to the dark one: (light report, dark report) per page."""
-    return inspect_pages(browser_context, _pages(crawl_url, site_dir, edition_pages), dark=True)
+def page_visits(browser_context, crawl_url: str, site_dir: Path, edition_pages: list[str], new_style_pages: set[str]):
+    """Every page of the edition, loaded once by a reader whose system prefers the light scheme:
+    (light report, dark report or None) per page. Axe runs on every page but the notebook pages
+    built of pieces seen before; the system then switches to the dark scheme, and axe reads the
+    colours again, on the pages with new pieces. Notebook pages are one template over the
+    chapters' own blocks and outputs, and a page of old pieces has no colour of its own."""
+    pages = []
+    for url, options in _pages(crawl_url, site_dir, edition_pages):
+        rel = url.removeprefix(crawl_url)
+        new = rel in new_style_pages
+        pages.append((url, {**options, "run_axe": new or "/notebooks/" not in rel, "dark": new}))
+    return inspect_pages(browser_context, pages)
 
 
 @pytest.fixture(scope="module")
@@ -152,8 +168,8 @@ def page_reports(page_visits):
 
 @pytest.fixture(scope="module")
 def dark_page_reports(page_visits):
-    """The same pages once the system prefers the dark scheme (axe checks the contrast there)."""
-    return [dark for _, dark in page_visits]
+    """The pages visited in the dark scheme too, once the system prefers it (axe checks the contrast there)."""
+    return [dark for _, dark in page_visits if dark is not None]
 
 
 def _most_math(site_dir: Path, pages: list[str]) -> str:

@@ -130,3 +130,13 @@ def test_every_page_takes_the_readers_colour_scheme(page_reports, dark_page_repo
     wrong = [f"{r.url}: {r.scheme}" for r in page_reports if r.scheme != "default"]
     wrong += [f"{r.url}, system dark: {r.scheme}" for r in dark_page_reports if r.scheme != "slate"]
     assert not wrong, "\n".join(wrong)
+
+
+def test_axe_and_the_dark_scheme_covered_the_kinds_of_page(page_visits, edition):
+    """Axe ran on every chapter page, and the dark scheme was read on the home page at least
+    (the other pages it reads are those with new pieces: see the `page_visits` fixture)."""
+    chapters = [light for light, _ in page_visits if CHAPTER.match(light.url.removeprefix(light.origin + "/"))]
+    unchecked = [r.url for r in chapters if not r.axe_ran]
+    assert chapters and not unchecked, unchecked
+    dark = {light.url.removeprefix(light.origin + "/") for light, dark in page_visits if dark is not None and dark.axe_ran}
+    assert f"{edition}/" in dark

@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from .browser_checks import PAGE_BUDGET, PAGE_CHECKS, count_diagram_sources, inspect_page, serve
+from .browser_checks import PAGE_BUDGET, PAGE_CHECKS, count_diagram_sources, inspect_page, pages_with_new_styles, serve
 
 pytestmark = pytest.mark.slow
 
@@ -90,3 +90,19 @@ def test_text_too_dim_in_the_dark_scheme_fails_there_only(browser_context, pages
     light, dark = inspect_page(browser_context, pages + "dim/", dark=True)
     assert PAGE_CHECKS["axe"](light) == []
     assert any("color-contrast" in p for p in PAGE_CHECKS["axe"](dark)), dark.axe_violations
+
+
+def test_only_pages_with_new_pieces_count_as_new_styles(tmp_path):
+    """The dark scheme's colours are read on these pages only: the selection must see a new
+    class, and a known class under a new parent, and nothing new in the same pieces re-worded."""
+    pages = {
+        "a/": '<body><main class="md"><p class="x">one</p></main></body>',
+        "b/": '<body><main class="md"><p class="x">other words</p></main></body>',
+        "c/": '<body><main class="md"><p class="y">new class</p></main></body>',
+        "d/": '<body><main class="md"><div class="x"><p class="x">new parent</p></div></main></body>',
+        "e/": '<body><main class="md"><p class="x">one<br>again</p><p class="y">seen</p></main></body>',
+    }
+    for rel, html in pages.items():
+        (tmp_path / rel).mkdir()
+        (tmp_path / rel / "index.html").write_text(f"<html><head><title>t</title></head>{html}</html>")
+    assert pages_with_new_styles(tmp_path, list(pages)) == {"a/", "c/", "d/", "e/"}
