@@ -1,4 +1,4 @@
-"""Faults that need the real book: its links, its determinism, two builds at once, a failing edition.
+"""Faults that need the real book: its links, its determinism, two builds at once, a failing build.
 
 The toolchain's own faults (raising and endless blocks, hand edits, cache keys, output limits,
 isolation) are tested on small fixture books in tests/tool, where they cost seconds.
@@ -30,15 +30,6 @@ def book(tmp_path: Path, built_site) -> Path:
     shutil.copytree(ROOT / ".cache/literate", copy / ".cache/literate", ignore=shutil.ignore_patterns("files"))
     (copy / "node_modules").symlink_to(ROOT / "node_modules")  # KaTeX, for the math
     return copy
-
-
-def test_broken_links_and_anchors_fail_the_build_naming_the_page(book):
-    path = book / CHAPTER
-    path.write_text(path.read_text() + "\n[gone](02-no-such-chapter.md) and [nowhere](#no-such-anchor)\n")
-    result = mkdocs_build(book)
-    assert result.returncode != 0
-    assert "chapters/01-synthetic-data.md" in result.stderr
-    assert "02-no-such-chapter.md" in result.stderr and "no-such-anchor" in result.stderr
 
 
 def test_one_worker_gives_the_bytes_the_parallel_build_cached(built_site, tmp_path):
@@ -90,14 +81,22 @@ def test_two_builds_at_once_both_succeed_alike_run_each_chapter_once_and_leave_a
     assert not list((book / ".cache/literate").rglob("*.tmp"))
 
 
-def test_an_edition_that_fails_leaves_the_published_site_as_it_was(book, built_site):
+def test_a_failing_build_names_each_edition_s_fault_and_leaves_the_published_site_as_it_was(book, built_site):
+    """One `make editions` (both editions at once, the link check on): broken links and anchors
+    in the Chinese edition, a translation whose code changed in the English one. Both are named,
+    and the site that was published is left whole, with nothing half-built beside it."""
     site = book / "site"
     shutil.copytree(built_site, site)
     before = sorted(str(p.relative_to(site)) for p in site.rglob("*"))
+    chinese = book / CHAPTER
+    chinese.write_text(chinese.read_text() + "\n[gone](02-no-such-chapter.md) and [nowhere](#no-such-anchor)\n")
     english = book / "docs-en/chapters/04-model.md"
     english.write_text(english.read_text().replace("return X @ w + b", "return X @ w - b", 1))
-    result = make_site(book, site, f"http://127.0.0.1:{free_port()}")
+    result = make_site(book, site, f"http://127.0.0.1:{free_port()}", LINK_CHECK="true")
     assert result.returncode != 0
-    assert re.search(r"docs-en/chapters/04-model\.md:\d+: block \d+ differs from block \d+ of docs/chapters/04-model\.md", result.stderr)
+    output = result.stdout + result.stderr
+    assert "chapters/01-synthetic-data.md" in output
+    assert "02-no-such-chapter.md" in output and "no-such-anchor" in output
+    assert re.search(r"docs-en/chapters/04-model\.md:\d+: block \d+ differs from block \d+ of docs/chapters/04-model\.md", output)
     assert sorted(str(p.relative_to(site)) for p in site.rglob("*")) == before, "the old site is whole"
     assert not list(book.glob("site.*")), "no half-built site is left beside it"
