@@ -107,18 +107,25 @@ class Executor:
         runs = self._from_cache(chapters, keys, range(len(chapters)))
         if len(runs) < len(chapters):
             self.cache_dir.mkdir(parents=True, exist_ok=True)
+            waited_from = time.time()
             with open(self.cache_dir / "run.lock", "w") as lock:
                 fcntl.flock(lock, fcntl.LOCK_EX)
                 missing = [i for i in range(len(chapters)) if i not in runs]
-                runs |= self._from_cache(chapters, keys, missing)
-                runs |= self._run([(i, chapters[i]) for i in missing if i not in runs], keys, keep_going)
+                runs |= self._from_cache(chapters, keys, missing, failed_since=waited_from)
+                failed = [i for i, run in runs.items() if isinstance(run, ChapterFailure)]
+                # As the pool does: after a failure (unless `keep_going`) only earlier chapters run.
+                last = len(chapters) if keep_going or not failed else min(failed)
+                runs |= self._run([(i, chapters[i]) for i in missing if i not in runs and i < last], keys, keep_going)
         failures = [r for _, r in sorted(runs.items()) if isinstance(r, ChapterFailure)]
         if failures and not keep_going:
             raise ExecutionError(failures[0].message)
         return [runs[i] for i in range(len(chapters))]
 
-    def _from_cache(self, chapters: list[Chapter], keys: list[str], positions) -> dict[int, ChapterRun]:
-        runs = {}
+    def _from_cache(self, chapters: list[Chapter], keys: list[str], positions, failed_since: float | None = None) -> dict:
+        """The runs the cache holds; with `failed_since`, also the failures another build met
+        since then (the same code fails the same way: it is not run again, for instance for
+        another timeout). An older failure is run again."""
+        runs: dict[int, ChapterRun | ChapterFailure] = {}
         for position in positions:
             chapter, key = chapters[position], keys[position]
             outputs = self._load(self.cache_dir / f"{key}.json", len(chapter.python_blocks))
@@ -126,7 +133,16 @@ class Executor:
                 os.utime(self.cache_dir / f"{key}.json")  # last use, for evict_unused()
                 self.cached.append(chapter.name)
                 runs[position] = ChapterRun(chapter, key, outputs, executed=False)
+            elif failed_since is not None and (message := self._failure(key, failed_since)):
+                runs[position] = ChapterFailure(chapter, message)
         return runs
+
+    def _failure(self, key: str, since: float) -> str | None:
+        marker = self.cache_dir / f"{key}.failed"
+        try:
+            return marker.read_text(encoding="utf-8") if marker.stat().st_mtime >= since else None
+        except OSError:
+            return None
 
     def _run(self, chapters: list[tuple[int, Chapter]], keys: list[str], keep_going: bool) -> dict:
         """Run the chapters (position, chapter) in the pool; store what finished."""
@@ -144,10 +160,12 @@ class Executor:
         try:
             for ended in pool.run(work, keep_going):
                 chapter = by_position[ended.position]
+                key = keys[ended.position]
                 if isinstance(ended, Failed):
                     runs[ended.position] = ChapterFailure(chapter, ended.message)
+                    write_atomic(self.cache_dir / f"{key}.failed", ended.message)  # for a build waiting on the lock
                     continue
-                key = keys[ended.position]
+                (self.cache_dir / f"{key}.failed").unlink(missing_ok=True)
                 stored = [[to_json(o) for o in block] for block in ended.outputs]
                 self._store(self.cache_dir / f"{key}.json", {"path": chapter.name, "outputs": stored})
                 self.executed.append(chapter.name)
@@ -176,11 +194,11 @@ class Executor:
 
 
 def evict_unused(folder: Path, days: float = 30) -> int:
-    """Delete cache entries (`*.json` files, and the folders under `files/`) not used for `days`;
+    """Delete cache entries (`*.json` and `*.failed` files, and the folders under `files/`) not used for `days`;
     returns how many went."""
     cutoff = time.time() - days * 86400
     gone = 0
-    for entry in [*Path(folder).glob("*.json"), *Path(folder).glob("files/*")]:
+    for entry in [*Path(folder).glob("*.json"), *Path(folder).glob("*.failed"), *Path(folder).glob("files/*")]:
         if entry.stat().st_mtime < cutoff:
             shutil.rmtree(entry) if entry.is_dir() else entry.unlink(missing_ok=True)
             gone += 1

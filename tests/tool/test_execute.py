@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import psutil
@@ -167,3 +168,38 @@ def test_the_cache_key_follows_the_package_source_even_edited_behind_the_chapter
     second = run(book)[0]
     assert second.executed and second.key != first.key
     assert texts(second) == ["'edited by hand'"]
+
+
+def test_builds_sharing_a_cache_run_each_chapter_once_failures_too(tmp_path):
+    """Two builds at once (the two editions): one runs the chapters, the other waits on the
+    cache's lock and takes their outputs, or the failure the first one met, without running
+    the failing chapter again (a chapter that times out would cost its timeout twice)."""
+    book = project(
+        tmp_path,
+        a=chapter("""
+            import time
+            open("ran-a", "a").write("x")
+            time.sleep(0.5)  # b fails meanwhile: c, after it, never starts
+        """),
+        b=chapter("""
+            open("ran-b", "a").write("x")
+            1 / 0
+        """),
+        c=chapter('open("ran-c", "a").write("x")'),
+    )
+    def build():
+        try:
+            run(book)
+        except ExecutionError as exc:
+            return str(exc)
+
+    with ThreadPoolExecutor(2) as pool:
+        messages = list(pool.map(lambda _: build(), range(2)))
+    assert messages[0] == messages[1] and messages[0].startswith("docs/chapters/b.md:"), messages
+    assert (tmp_path / "ran-a").read_text() == "x"
+    assert (tmp_path / "ran-b").read_text() == "x", "the failing chapter ran once"
+    assert not (tmp_path / "ran-c").exists(), "nothing after the failure runs"
+    # A later build tries the failing chapter again (the failure may have been fixed since).
+    with pytest.raises(ExecutionError):
+        run(book)
+    assert (tmp_path / "ran-b").read_text() == "xx"
