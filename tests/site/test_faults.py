@@ -1,4 +1,4 @@
-"""Faults that need the real book: its links, its determinism, two builds at once, a failing build.
+"""Faults that need the real book: two builds at once, and a failing build (its links, a translation).
 
 The toolchain's own faults (raising and endless blocks, hand edits, cache keys, output limits,
 isolation) are tested on small fixture books in tests/tool, where they cost seconds.
@@ -16,7 +16,6 @@ import pytest
 from builds import ROOT, executed, free_port, make_site, mkdocs_build
 
 from literate.execute import Executor
-from literate.outputs import to_json
 from literate.project import Project
 
 pytestmark = pytest.mark.slow
@@ -30,26 +29,6 @@ def book(tmp_path: Path, built_site) -> Path:
     shutil.copytree(ROOT / ".cache/literate", copy / ".cache/literate", ignore=shutil.ignore_patterns("files"))
     (copy / "node_modules").symlink_to(ROOT / "node_modules")  # KaTeX, for the math
     return copy
-
-
-def test_one_worker_gives_the_bytes_the_parallel_build_cached(built_site, tmp_path):
-    """Every chapter run again from scratch, one at a time, in the checkout the session's build
-    ran in: every output that is not marked `varying` is byte for byte what that build cached
-    (each chapter is a fresh fork of the same server). On a fresh clone that build ran two
-    chapters at a time (tests/conftest.py); tests/tool/test_execute.py compares one worker with
-    three on a fixture book. (Found by this test: chapter 7a's least-squares solution, computed
-    by LAPACK in float32, changed in its last bit with the size of the process's environment,
-    and its contour plot with it; the chapter now solves in float64.)"""
-    project = Project.load(ROOT)
-    chapters = project.source_chapters()
-    cached = Executor(project, ROOT / ".cache/literate").run_all(chapters)
-    serial = Executor(project, tmp_path / "serial", workers=1, preload=["torch", "matplotlib.pyplot"]).run_all(chapters)
-    for a, b in zip(serial, cached, strict=True):
-        assert a.executed and not b.executed
-        for block, out_a, out_b in zip(a.chapter.python_blocks, a.outputs, b.outputs, strict=True):
-            if "varying" not in block.options:
-                same = json.dumps([to_json(o) for o in out_a]) == json.dumps([to_json(o) for o in out_b])
-                assert same, f"{a.chapter.name}:{block.line} differs between one worker and the parallel build"
 
 
 def test_two_builds_at_once_both_succeed_alike_run_each_chapter_once_and_leave_a_sound_cache(book):
