@@ -10,10 +10,11 @@ exactly as the default runner would.
 Enabled by the project's own pytest configuration (`-p literate.pytest_plugin` in
 pyproject.toml), not for every pytest run in the environment.
 
-pytest-markdown-docs offers runners only through `pytest_markdown_docs._runners`: its author
-keeps the API private until it matures (modal-labs/pytest-markdown-docs#43, and #67/#68 which
-extend it). This module is the one place that depends on it; when the runner API is made
-public, import it from there.
+pytest-markdown-docs keeps its runner API private until it matures
+(modal-labs/pytest-markdown-docs#43). So this plugin uses pytest's own hooks instead: after
+each fence item's setup it wraps the runner the item chose (`item.runner`) in a `ChainRunner`
+that runs the new block on the chain's namespace, or hands the test to the wrapped runner,
+which also reports failures.
 """
 
 from __future__ import annotations
@@ -22,16 +23,29 @@ import ast
 import os
 import sys
 
-from pytest_markdown_docs._runners import DefaultRunner, register_runner
+import pytest
+
+_chains: dict[str, tuple[str, dict]] = {}  # chapter file -> (source run so far, its namespace)
 
 
-@register_runner(default=True)
-class ChainRunner(DefaultRunner):
-    _chains: dict[str, tuple[str, dict]] = {}
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item):
+    result = yield
+    runner = getattr(item, "runner", None)
+    if getattr(item, "test_definition", None) is not None and runner is not None:
+        item.runner = ChainRunner(runner)
+    return result
+
+
+class ChainRunner:
+    """The item's own runner, run once per block of a chain rather than once per block before it."""
+
+    def __init__(self, runner):
+        self.runner = runner
 
     def runtest(self, test, args, *, asyncio_runner=None):
         path = str(test.source_path)
-        previous = self._chains.pop(path, None)
+        previous = _chains.pop(path, None)
         real_exit = os._exit
         os._exit = _refuse_exit  # a block must not end pytest itself, which would report nothing
         try:
@@ -43,11 +57,14 @@ class ChainRunner(DefaultRunner):
                 exec(code, namespace)
             else:
                 namespace = args
-                super().runtest(test, namespace, asyncio_runner=asyncio_runner)
+                self.runner.runtest(test, namespace, asyncio_runner=asyncio_runner)
         finally:
             os._exit = real_exit
             _close_figures()
-        self._chains[path] = (test.source, namespace)
+        _chains[path] = (test.source, namespace)
+
+    def repr_failure(self, test, excinfo, style=None):
+        return self.runner.repr_failure(test, excinfo, style)
 
 
 def _refuse_exit(code: int = 0) -> None:
