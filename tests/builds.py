@@ -54,7 +54,7 @@ def shared_site(folder: Path) -> tuple[Path, str | None]:
     with open(folder / "built-site.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not site.exists() and not failure.exists():
-            # Two chapters at a time whatever the machine: tests/site/test_faults.py compares
+            # Two chapters at a time whatever the machine: tests/site/test_determinism.py compares
             # what this build caches with a run of one chapter at a time.
             result = make_site(ROOT, site, f"http://127.0.0.1:{free_port()}", LINK_CHECK="true", LITERATE_WORKERS="2")
             if result.returncode != 0:

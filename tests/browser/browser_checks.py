@@ -158,11 +158,17 @@ def pages_with_new_styles(site: Path, pages: list[str]) -> set[str]:
     seen: set[str] = set()
     new = set()
     for rel in pages:
-        contexts = style_contexts((site / rel / "index.html").read_text(encoding="utf-8"))
+        contexts = style_contexts(page_html(site, rel))
         if contexts - seen:
             new.add(rel)
             seen |= contexts
     return new
+
+
+@functools.lru_cache(maxsize=None)
+def page_html(site: Path, rel: str) -> str:
+    """A built page's HTML (`rel` as `discover_pages` gives it), read once per process."""
+    return (site / rel / "index.html").read_text(encoding="utf-8")
 
 
 def count_diagram_sources(html: str) -> int:

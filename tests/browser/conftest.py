@@ -24,6 +24,7 @@ from .browser_checks import (
     count_diagram_sources,
     discover_pages,
     inspect_pages,
+    page_html,
     pages_with_new_styles,
     serve,
     served_port,
@@ -118,7 +119,7 @@ def site_pages(site_dir: Path) -> list[str]:
 def _pages(site_url: str, site_dir: Path, site_pages: list[str], **options):
     return [
         (site_url + rel,
-         {"diagram_sources": count_diagram_sources((site_dir / rel / "index.html").read_text("utf-8")), **options})
+         {"diagram_sources": count_diagram_sources(page_html(site_dir, rel)), **options})
         for rel in site_pages
     ]
 
@@ -180,7 +181,7 @@ def dark_page_reports(page_visits):
 
 
 def _most_math(site_dir: Path, pages: list[str]) -> str:
-    return max(pages, key=lambda rel: (site_dir / rel / "index.html").read_text("utf-8").count('class="arithmatex'))
+    return max(pages, key=lambda rel: page_html(site_dir, rel).count('class="arithmatex'))
 
 
 @pytest.fixture(scope="module")
@@ -192,7 +193,7 @@ def no_script_pages(site_dir: Path, edition_pages: list[str], edition: str) -> l
     (no script draws them)."""
     chapters = [p for p in edition_pages if p.startswith(f"{edition}/chapters/")]
     notebooks = [p for p in edition_pages if p.startswith(f"{edition}/notebooks/")]
-    with_diagrams = [p for p in edition_pages if count_diagram_sources((site_dir / p / "index.html").read_text("utf-8"))]
+    with_diagrams = [p for p in edition_pages if count_diagram_sources(page_html(site_dir, p))]
     chosen = {f"{edition}/", _most_math(site_dir, chapters), _most_math(site_dir, notebooks), *with_diagrams}
     return sorted(chosen)
 
