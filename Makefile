@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 VENDOR := docs/assets/vendor
 KATEX := node_modules/katex/dist
 
-.PHONY: serve serve-en site editions edition-zh edition-en test tangle check bench lock clean
+.PHONY: serve serve-en site editions execution edition-zh edition-en test tangle check bench lock clean
 
 # One edition per MkDocs project: mkdocs.yml (Chinese), mkdocs.en.yml (English).
 serve: $(BIN)/.installed $(VENDOR)/.installed tangle
@@ -24,7 +24,9 @@ site: $(BIN)/.installed $(VENDOR)/.installed tangle
 # Both editions into $(SITE), side by side (each on a core of its own; `-O` prints each one's
 # log whole when it ends): zh/ and en/, and at the root a page leading to them and the Chinese
 # 404 page, for servers with one 404 page. The editions share the execution cache, and a build
-# that finds another one running chapters waits for it, so each chapter runs once. They are
+# that finds another one running chapters waits for it, so each chapter runs once. Beside them,
+# `execution` runs the chapters the cache lacks: it starts them while MkDocs is still loading
+# (about 0.45 s sooner); a chapter that fails is reported by the builds, naming its file and line. They are
 # built into $(SITE).new and replace $(SITE) only when both succeed: a failed build leaves the
 # published site as it was. ORIGIN (e.g. http://127.0.0.1:8123) is where the site will be
 # served, when not http://127.0.0.1:8000: the language switcher finds the same page through
@@ -32,10 +34,13 @@ site: $(BIN)/.installed $(VENDOR)/.installed tangle
 SITE ?= site
 editions:
 	rm -rf $(SITE).new
-	$(MAKE) --no-print-directory -j2 -O edition-zh edition-en || { rm -rf $(SITE).new; exit 1; }
+	$(MAKE) --no-print-directory -j3 -O execution edition-zh edition-en || { rm -rf $(SITE).new; exit 1; }
 	cp site-root/index.html $(SITE).new/index.html
 	cp $(SITE).new/zh/404.html $(SITE).new/404.html
 	rm -rf $(SITE).old && { [ ! -e $(SITE) ] || mv $(SITE) $(SITE).old; } && mv $(SITE).new $(SITE) && rm -rf $(SITE).old
+
+execution:
+	-$(BIN)/python -m literate execute --config mkdocs.yml
 
 edition-zh:
 	$(if $(ORIGIN),SITE_URL=$(ORIGIN)/zh/) $(BIN)/mkdocs build --strict -f mkdocs.yml --site-dir $(SITE).new/zh

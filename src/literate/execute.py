@@ -106,20 +106,40 @@ class Executor:
         keys = [self.key(chapter.python_blocks) for chapter in chapters]
         runs = self._from_cache(chapters, keys, range(len(chapters)))
         if len(runs) < len(chapters):
-            self.cache_dir.mkdir(parents=True, exist_ok=True)
-            waited_from = time.time()
-            with open(self.cache_dir / "run.lock", "w") as lock:
-                fcntl.flock(lock, fcntl.LOCK_EX)
-                missing = [i for i in range(len(chapters)) if i not in runs]
-                runs |= self._from_cache(chapters, keys, missing, failed_since=waited_from)
-                failed = [i for i, run in runs.items() if isinstance(run, ChapterFailure)]
-                # As the pool does: after a failure (unless `keep_going`) only earlier chapters run.
-                last = len(chapters) if keep_going or not failed else min(failed)
-                runs |= self._run([(i, chapters[i]) for i in missing if i not in runs and i < last], keys, keep_going)
+            runs |= self._run_missing(chapters, keys, set(runs), keep_going)
         failures = [r for _, r in sorted(runs.items()) if isinstance(r, ChapterFailure)]
         if failures and not keep_going:
             raise ExecutionError(failures[0].message)
         return [runs[i] for i in range(len(chapters))]
+
+    def run_missing(self, chapters: list[Chapter]) -> list[ChapterRun]:
+        """Run the chapters the cache lacks and store their outputs, as `run_all` would, but
+        without reading the outputs the cache holds (`python -m literate execute`). Returns the
+        runs of the chapters executed here, in the order given; raises ExecutionError for the
+        first failing chapter in that order."""
+        keys = [self.key(chapter.python_blocks) for chapter in chapters]
+        present = {i for i, key in enumerate(keys) if (self.cache_dir / f"{key}.json").is_file()}
+        if len(present) == len(chapters):
+            return []
+        runs = [run for _, run in sorted(self._run_missing(chapters, keys, present, keep_going=False).items())]
+        failures = [run for run in runs if isinstance(run, ChapterFailure)]
+        if failures:
+            raise ExecutionError(failures[0].message)
+        return [run for run in runs if run.executed]
+
+    def _run_missing(self, chapters: list[Chapter], keys: list[str], present: set[int], keep_going: bool) -> dict:
+        """The runs of the chapters not in `present`: from the cache if another build stored them
+        while this one waited for the lock, else run here."""
+        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        waited_from = time.time()
+        with open(self.cache_dir / "run.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            missing = [i for i in range(len(chapters)) if i not in present]
+            runs = self._from_cache(chapters, keys, missing, failed_since=waited_from)
+            failed = [i for i, run in runs.items() if isinstance(run, ChapterFailure)]
+            # As the pool does: after a failure (unless `keep_going`) only earlier chapters run.
+            last = len(chapters) if keep_going or not failed else min(failed)
+            return runs | self._run([(i, chapters[i]) for i in missing if i not in runs and i < last], keys, keep_going)
 
     def _from_cache(self, chapters: list[Chapter], keys: list[str], positions, failed_since: float | None = None) -> dict:
         """The runs the cache holds; with `failed_since`, also the failures another build met

@@ -19,6 +19,7 @@ from mkdocs.config import config_options as opt
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files
+from mkdocs.utils.yaml import yaml_load
 
 from . import tangle
 from .atomic import write_atomic
@@ -84,6 +85,31 @@ class LiterateConfig(base.Config):
     wheel = opt.Type(bool, default=True)  # serve the tangled package as downloads/<name>-<version>-py3-none-any.whl
 
 
+def make_executor(project: Project, config: LiterateConfig) -> Executor:
+    workers = config.workers or len(os.sched_getaffinity(0))
+    return Executor(project, project.root / config.cache_dir, config.timeout, workers, config.preload, config.output_limit)
+
+
+def plugin_options(config_file: Path) -> LiterateConfig:
+    """This plugin's options in an MkDocs config file (`INHERIT` and `!ENV` resolved), validated.
+
+    For `python -m literate execute`: MkDocs' own `load_config` imports every plugin the file
+    names, which takes as long as starting the execution server, the very thing to start early.
+    """
+    with open(config_file, encoding="utf-8") as stream:
+        plugins = yaml_load(stream).get("plugins") or {}
+    if isinstance(plugins, list):  # MkDocs also takes a list: names, or one-key mappings of options
+        plugins = {k: v for item in plugins for k, v in (item.items() if isinstance(item, dict) else [(item, {})])}
+    if "literate" not in plugins:
+        raise PluginError(f"{config_file}: the `literate` plugin is not in its `plugins`")
+    options = LiterateConfig(config_file_path=str(config_file))
+    options.load_dict(plugins["literate"] or {})
+    errors, _ = options.validate()
+    if errors:
+        raise PluginError(f"{config_file}: plugins.literate: " + "; ".join(f"{key}: {error}" for key, error in errors))
+    return options
+
+
 class LiteratePlugin(BasePlugin[LiterateConfig]):
     def __init__(self):
         self.command = "build"
@@ -146,10 +172,7 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
         self.wheel_url = self._wheel_file(files, config) if self.config.wheel else None
         if not self.config.execute:
             return files
-        workers = self.config.workers or len(os.sched_getaffinity(0))
-        executor = Executor(
-            self.project, self.cache_dir, self.config.timeout, workers, self.config.preload, self.config.output_limit
-        )
+        executor = make_executor(self.project, self.config)
         # While serving, a failing chapter shows its error on its page and the rest of the site
         # is built; MkDocs' server would otherwise hold every request until the error is fixed.
         keep_going = self.command == "serve"

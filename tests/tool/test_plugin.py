@@ -127,6 +127,32 @@ def test_cache_hits_misses_and_what_keys_it(book):
     assert re.search(r"<code>16\s*</code>", (book / "site/chapters/02-use/index.html").read_text())
 
 
+def execute_command(book: Path) -> subprocess.CompletedProcess:
+    environment = {**os.environ, "PYTHONPATH": str(book / "src")}
+    return subprocess.run(
+        [sys.executable, "-m", "literate", "execute"], cwd=book, capture_output=True, text=True, env=environment
+    )
+
+
+def test_the_execute_command_runs_what_a_build_would_run_and_the_build_then_runs_nothing(book):
+    first = execute_command(book)
+    assert first.returncode == 0, first.stderr
+    assert executed(first) == ["docs/chapters/01-shapes.md", "docs/chapters/02-use.md", "docs/chapters/03-plain.md"]
+    build = mkdocs_build(book)
+    assert build.returncode == 0 and executed(build) == [], "the same cache keys as the build's"
+    assert re.search(r"<code>12\s*</code>", (book / "site/chapters/02-use/index.html").read_text())
+    again = execute_command(book)
+    assert again.returncode == 0 and "0 chapter(s) executed, 3 found in the cache" in again.stderr
+
+    edit(book / "docs/chapters/03-plain.md", "print(6 * 7)", "x = 1\nprint(6 / (x - 1))")
+    failed = execute_command(book)
+    assert failed.returncode == 1
+    assert "error: docs/chapters/03-plain.md:5: ZeroDivisionError: division by zero" in failed.stderr
+    (book / "mkdocs.yml").write_text(MKDOCS.replace("timeout: !ENV [LITERATE_TIMEOUT, 600]", "timeout: soon"))
+    bad = execute_command(book)
+    assert bad.returncode == 2 and "mkdocs.yml: plugins.literate: timeout:" in bad.stderr
+
+
 def test_a_hand_edit_to_the_package_fails_the_build_naming_the_chapter(book):
     mkdocs_build(book)
     module = book / "src/pkg/shapes.py"
