@@ -94,7 +94,7 @@ def plugin_options(config_file: Path) -> LiterateConfig:
     """This plugin's options in an MkDocs config file (`INHERIT` and `!ENV` resolved), validated.
 
     For `python -m literate execute`, which is there to start the chapters early: MkDocs' own
-    `load_config` imports every plugin the file names (0.8 s here; this takes 0.1 s).
+    `load_config` imports every plugin the file names (0.8 s here; this command starts in 0.25 s).
     """
     with open(config_file, encoding="utf-8") as stream:
         plugins = yaml_load(stream).get("plugins") or {}
