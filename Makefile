@@ -25,10 +25,10 @@ site: $(BIN)/.installed $(VENDOR)/.installed tangle
 # log whole when it ends): zh/ and en/, and at the root a page leading to them and the Chinese
 # 404 page, for servers with one 404 page. The editions share the execution cache, and a build
 # that finds another one running chapters waits for it, so each chapter runs once. Beside them,
-# `execution` runs the chapters the cache lacks: it starts them while MkDocs is still loading
-# (about 0.45 s sooner); a chapter that fails is reported by the builds, naming its file and line. They are
-# built into $(SITE).new and replace $(SITE) only when both succeed: a failed build leaves the
-# published site as it was. ORIGIN (e.g. http://127.0.0.1:8123) is where the site will be
+# `execution` runs the chapters the cache lacks, starting them while MkDocs is still loading
+# (about 0.45 s sooner); a chapter that fails is reported by the builds, with its file and line.
+# They are built into $(SITE).new and replace $(SITE) only when both succeed: a failed build
+# leaves the published site as it was. ORIGIN (e.g. http://127.0.0.1:8123) is where the site will be
 # served, when not http://127.0.0.1:8000: the language switcher finds the same page through
 # the sitemaps, which hold full addresses.
 SITE ?= site
