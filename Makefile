@@ -28,9 +28,9 @@ site: $(BIN)/.installed $(VENDOR)/.installed tangle
 # `execution` runs the chapters the cache lacks, starting them while MkDocs is still loading
 # (about 0.45 s sooner); a chapter that fails is reported by the builds, with its file and line.
 # They are built into $(SITE).new and replace $(SITE) only when both succeed: a failed build
-# leaves the published site as it was. ORIGIN (e.g. http://127.0.0.1:8123) is where the site will be
-# served, when not http://127.0.0.1:8000: the language switcher finds the same page through
-# the sitemaps, which hold full addresses.
+# leaves the published site as it was. ORIGIN (e.g. http://127.0.0.1:8123) is where the site
+# will be served, when not http://127.0.0.1:8000: the language switcher finds the same page
+# through the sitemaps, which hold full addresses.
 SITE ?= site
 editions:
 	rm -rf $(SITE).new

@@ -107,9 +107,8 @@ class Executor:
         runs = self._from_cache(chapters, keys, range(len(chapters)))
         if len(runs) < len(chapters):
             runs |= self._run_missing(chapters, keys, set(runs), keep_going)
-        failures = [r for _, r in sorted(runs.items()) if isinstance(r, ChapterFailure)]
-        if failures and not keep_going:
-            raise ExecutionError(failures[0].message)
+        if not keep_going:  # the chapters after a failure have no run
+            _raise_first_failure([run for _, run in sorted(runs.items())])
         return [runs[i] for i in range(len(chapters))]
 
     def run_missing(self, chapters: list[Chapter]) -> list[ChapterRun]:
@@ -118,13 +117,11 @@ class Executor:
         runs of the chapters executed here, in the order given; raises ExecutionError for the
         first failing chapter in that order."""
         keys = [self.key(chapter.python_blocks) for chapter in chapters]
-        present = {i for i, key in enumerate(keys) if (self.cache_dir / f"{key}.json").is_file()}
+        present = {i for i, key in enumerate(keys) if self._outputs_file(key).is_file()}
         if len(present) == len(chapters):
             return []
         runs = [run for _, run in sorted(self._run_missing(chapters, keys, present, keep_going=False).items())]
-        failures = [run for run in runs if isinstance(run, ChapterFailure)]
-        if failures:
-            raise ExecutionError(failures[0].message)
+        _raise_first_failure(runs)
         return [run for run in runs if run.executed]
 
     def _run_missing(self, chapters: list[Chapter], keys: list[str], present: set[int], keep_going: bool) -> dict:
@@ -148,9 +145,9 @@ class Executor:
         runs: dict[int, ChapterRun | ChapterFailure] = {}
         for position in positions:
             chapter, key = chapters[position], keys[position]
-            outputs = self._load(self.cache_dir / f"{key}.json", len(chapter.python_blocks))
+            outputs = self._load(self._outputs_file(key), len(chapter.python_blocks))
             if outputs is not None:
-                os.utime(self.cache_dir / f"{key}.json")  # last use, for evict_unused()
+                os.utime(self._outputs_file(key))  # last use, for evict_unused()
                 self.cached.append(chapter.name)
                 runs[position] = ChapterRun(chapter, key, outputs, executed=False)
             elif failed_since is not None and (message := self._failure(key, failed_since)):
@@ -158,7 +155,7 @@ class Executor:
         return runs
 
     def _failure(self, key: str, since: float) -> str | None:
-        marker = self.cache_dir / f"{key}.failed"
+        marker = self._failure_file(key)
         try:
             return marker.read_text(encoding="utf-8") if marker.stat().st_mtime >= since else None
         except OSError:
@@ -183,16 +180,22 @@ class Executor:
                 key = keys[ended.position]
                 if isinstance(ended, Failed):
                     runs[ended.position] = ChapterFailure(chapter, ended.message)
-                    write_atomic(self.cache_dir / f"{key}.failed", ended.message)  # for a build waiting on the lock
+                    write_atomic(self._failure_file(key), ended.message)  # for a build waiting on the lock
                     continue
-                (self.cache_dir / f"{key}.failed").unlink(missing_ok=True)
+                self._failure_file(key).unlink(missing_ok=True)
                 stored = [[to_json(o) for o in block] for block in ended.outputs]
-                self._store(self.cache_dir / f"{key}.json", {"path": chapter.name, "outputs": stored})
+                self._store(self._outputs_file(key), {"path": chapter.name, "outputs": stored})
                 self.executed.append(chapter.name)
                 runs[ended.position] = ChapterRun(chapter, key, ended.outputs, True, ended.seconds)
         except ServerFailed as exc:
             raise ExecutionError(str(exc)) from None
         return runs
+
+    def _outputs_file(self, key: str) -> Path:
+        return self.cache_dir / f"{key}.json"
+
+    def _failure_file(self, key: str) -> Path:
+        return self.cache_dir / f"{key}.failed"
 
     def _import_paths(self) -> tuple[str, ...]:
         """The folder holding the project's package: imported before any installed copy."""
@@ -211,6 +214,13 @@ class Executor:
     def _store(self, cache_file: Path, content: dict) -> None:
         """Atomically: a concurrent build sees the old file or the new one, never half of it."""
         write_atomic(cache_file, json.dumps(content, ensure_ascii=False))
+
+
+def _raise_first_failure(runs: list[ChapterRun | ChapterFailure]) -> None:
+    """ExecutionError for the first failure among `runs` (in reading order), if any."""
+    for run in runs:
+        if isinstance(run, ChapterFailure):
+            raise ExecutionError(run.message)
 
 
 def evict_unused(folder: Path, days: float = 30) -> int:
