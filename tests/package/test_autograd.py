@@ -1,6 +1,6 @@
-"""The from-scratch reverse-mode autodiff of chapter 9a (`linreg.autograd`) against torch.autograd.
+"""The from-scratch reverse-mode autodiff of chapter 16 (`linreg.autograd`) against torch.autograd.
 
-Chapter 9a runs Node through the very functions chapters 4 and 5 teach (`linreg.model.linreg`,
+Chapter 16 runs Node through the very functions chapters 4 and 5 teach (`linreg.model.linreg`,
 `linreg.loss.squared_loss`); so do these tests."""
 
 from __future__ import annotations
@@ -133,7 +133,7 @@ def test_full_loss(batch_size, num_inputs, seed):
 
 
 def test_float32_loss_gradients_match_torch_exactly_enough():
-    """Chapter 9a compares in float32: the gradients agree to within float32 rounding."""
+    """Chapter 16 compares in float32: the gradients agree to within float32 rounding."""
     g = torch.Generator().manual_seed(0)
     X, y = torch.randn((10, 2), generator=g), torch.randn((10, 1), generator=g)
     w, b = torch.normal(0, 0.01, (2, 1), generator=g), torch.zeros(1)
@@ -176,7 +176,7 @@ def test_value_is_detached_and_repr_has_no_address():
     ],
 )
 def test_anything_but_a_tensor_or_node_is_refused_by_name(call):
-    """The one check chapter 9a keeps: a Node holds a tensor. Operands go through the same check."""
+    """The one check chapter 16 keeps: a Node holds a tensor. Operands go through the same check."""
     with pytest.raises(TypeError, match="value must be a torch.Tensor"):
         call()
 
@@ -191,7 +191,7 @@ def test_inputs_are_what_a_node_was_computed_from():
 
 @pytest.mark.parametrize("seed", range(20))
 def test_training_with_node_reaches_torchs_parameters(seed):
-    """Chapter 9a: chapter 7's train and the same loop on Node end within 1e-6 of each other."""
+    """Chapter 16: chapter 7's train and the same loop on Node end within 1e-6 of each other."""
     import random
 
     from linreg import data_iter, synthetic_data, train
@@ -211,7 +211,7 @@ def test_training_with_node_reaches_torchs_parameters(seed):
     for _ in range(num_epochs):
         for X, y in data_iter(batch_size, features, labels):
             w_node, b_node = Node(w), Node(b)
-            squared_loss(linreg(Node(X), w_node, b_node), y).sum().backward()  # as chapter 9a does
+            squared_loss(linreg(Node(X), w_node, b_node), y).sum().backward()  # as chapter 16 does
             w -= lr * w_node.grad / batch_size
             b -= lr * b_node.grad / batch_size
 

@@ -1,4 +1,4 @@
-"""Every claim the prose of chapters 9 and 9a (autograd) and 10 and 10a (exercises) makes, checked
+"""Every claim the prose of chapters 9 and 16 (autograd) and 18 (exercises) makes, checked
 over 20 seeds where it depends on randomness. Each helper repeats the chapter's experiment for a
 given seed."""
 
@@ -162,7 +162,7 @@ def test_ch9_grad_fn_is_a_record_not_a_different_value():
         assert torch.equal(recorded, not_recorded) and torch.equal(recorded, linreg(X, w.detach(), b.detach()))
 
 
-# Chapter 9a ---------------------------------------------------------------------------------
+# Chapter 16 ---------------------------------------------------------------------------------
 
 
 def test_ch9_torch_gradients_at_kinks_are_zero():
@@ -335,7 +335,7 @@ def test_ex4_hessian_is_constant_and_equals_the_formula(seed):
         torch.autograd.grad(plain[0], theta)
 
 
-# Chapter 10a, exercise 5: the reshape in squared_loss -----------------------------------------
+# Chapter 18, exercise 5: the reshape in squared_loss -----------------------------------------
 
 
 def no_reshape(y_hat, y):

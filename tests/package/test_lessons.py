@@ -1,6 +1,6 @@
-"""The claims of chapters 7a (loss surface), 7b (why minibatches) and 7c (common bugs), over 20 seeds.
+"""The claims of chapters 11 (loss surface), 13 (why minibatches) and 14 (common bugs), over 20 seeds.
 
-Each test names the chapter and quotes the prose it checks. Timing claims (7b) are inequalities
+Each test names the chapter and quotes the prose it checks. Timing claims (13) are inequalities
 between best-of-several measurements on this machine; they are measured once, not per seed.
 """
 
@@ -18,7 +18,7 @@ from linreg import data_iter, linreg, sgd, squared_loss, synthetic_data, tensor_
 TRUE_W = torch.tensor([2, -3.4])
 TRUE_B = 4.2
 SEEDS = range(20)
-HALF_WIDTH = 5.0  # chapter 7a's frame: w_star +- 5
+HALF_WIDTH = 5.0  # chapter 11's frame: w_star +- 5
 
 
 def make_data(seed, n=1000):
@@ -36,7 +36,7 @@ def zeros():
     return torch.zeros(2, 1, requires_grad=True), torch.zeros(1, requires_grad=True)
 
 
-# --- chapter 7a: the loss surface -------------------------------------------------------
+# --- chapter 11: the loss surface -------------------------------------------------------
 
 
 def surface(seed):
@@ -47,7 +47,7 @@ def surface(seed):
 
 
 def sgd_path(features, labels, w_star, b_star, lr, batch_size, num_steps):
-    """Chapter 7a's sgd_path: positions of w from the origin, b fixed; stops on leaving the frame."""
+    """Chapter 11's sgd_path: positions of w from the origin, b fixed; stops on leaving the frame."""
     w = torch.zeros(2, 1, requires_grad=True)
     path = [w.detach().reshape(-1).clone()]
     while len(path) <= num_steps:
@@ -122,7 +122,7 @@ def test_7a_one_epoch_smaller_batches_get_closer(paths):
         assert d1 < 0.01 < d10 < 0.3 < d1000, f"seed {seed}: {d1}, {d10}, {d1000}"
 
 
-# --- chapter 7b: why minibatches --------------------------------------------------------
+# --- chapter 13: why minibatches --------------------------------------------------------
 
 
 def test_7b_one_epoch_batch_1_trains_batch_1000_barely_moves():
@@ -161,7 +161,7 @@ def test_7b_epochs_get_faster_and_updates_cost_about_the_same():
 
 
 def step_seconds(features, labels, batch_size, repeats=10):
-    """Chapter 7b's step_seconds: the fastest of `repeats` SGD steps on the first batch_size rows."""
+    """Chapter 13's step_seconds: the fastest of `repeats` SGD steps on the first batch_size rows."""
     w, b = zeros()
     X, y = features[:batch_size], labels[:batch_size]
 
@@ -185,7 +185,7 @@ def test_7b_step_cost_flat_up_to_1000_then_grows(step_cost):
 
 
 def loss_after_steps(features, labels, batch_size, num_steps):
-    """Chapter 7b's loss_after_steps."""
+    """Chapter 13's loss_after_steps."""
     w, b = zeros()
     steps_done = 0
     while steps_done < num_steps:
@@ -222,7 +222,7 @@ def test_7b_in_a_fixed_budget_minibatches_beat_the_full_batch(step_cost):
         assert full > 10 * minibatch, f"seed {seed}: {full} after {steps[10**6]} steps"
 
 
-# --- chapter 7c: common bugs ------------------------------------------------------------
+# --- chapter 14: common bugs ------------------------------------------------------------
 
 
 def sgd_without_zeroing(params, lr, batch_size):
@@ -233,7 +233,7 @@ def sgd_without_zeroing(params, lr, batch_size):
 
 def run_loop(features, labels, *, lr=0.03, batch_size=10, num_epochs=3, update=sgd,
              loss=squared_loss, reduce="sum", max_steps=None, every_step=False):
-    """Chapter 7c's loop with one piece swapped; returns w, b and the loss on all data.
+    """Chapter 14's loop with one piece swapped; returns w, b and the loss on all data.
 
     The loss after every step if every_step, else only after the last one (the page records
     every step; the tests need only what they check).

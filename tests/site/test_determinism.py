@@ -23,7 +23,7 @@ def test_one_worker_gives_the_bytes_the_parallel_build_cached(built_site, tmp_pa
     ran in: every output that is not marked `varying` is byte for byte what that build cached
     (each chapter is a fresh fork of the same server). On a fresh clone that build ran two
     chapters at a time (tests/conftest.py); tests/tool/test_execute.py compares one worker with
-    three on a fixture book. (Found by this test: chapter 7a's least-squares solution, computed
+    three on a fixture book. (Found by this test: the loss-surface chapter's least-squares solution, computed
     by LAPACK in float32, changed in its last bit with the size of the process's environment,
     and its contour plot with it; the chapter now solves in float64.)"""
     project = Project.load(ROOT)
