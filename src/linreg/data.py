@@ -9,7 +9,7 @@ import random
 __all__ = ["synthetic_data", "data_iter", "tensor_data_iter"]
 
 
-# %% docs/chapters/01-synthetic-data.md:47
+# %% docs/chapters/01-synthetic-data.md:41
 def synthetic_data(w, b, num_examples):
     """Draw num_examples samples of y = Xw + b + noise, with noise ~ N(0, 0.01^2)."""
     X = torch.normal(0, 1, (num_examples, len(w)))  # (num_examples, len(w))
@@ -18,7 +18,7 @@ def synthetic_data(w, b, num_examples):
     return X, y.reshape((-1, 1))  # labels as a column: (num_examples, 1)
 
 
-# %% docs/chapters/02-reading-data.md:46
+# %% docs/chapters/02-reading-data.md:39
 def data_iter(batch_size, features, labels):
     """Yield minibatches (X, y) in a new random order each call; the last one may be shorter."""
     num_examples = len(features)
@@ -29,7 +29,7 @@ def data_iter(batch_size, features, labels):
         yield features[batch_indices], labels[batch_indices]
 
 
-# %% docs/chapters/02-reading-data.md:136
+# %% docs/chapters/02-reading-data.md:87
 def tensor_data_iter(batch_size, features, labels):
     """Like data_iter, but the shuffled indices stay a tensor: no Python list, no conversion."""
     num_examples = len(features)

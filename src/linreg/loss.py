@@ -6,7 +6,7 @@
 __all__ = ["squared_loss"]
 
 
-# %% docs/chapters/05-loss.md:56
+# %% docs/chapters/05-loss.md:44
 def squared_loss(y_hat, y):
     """Squared loss of each example, (y_hat - y)^2 / 2, in the shape of y_hat."""
     return (y_hat - y.reshape(y_hat.shape)) ** 2 / 2  # (batch_size, 1)

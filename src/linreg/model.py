@@ -6,7 +6,7 @@
 __all__ = ["linreg"]
 
 
-# %% docs/chapters/04-model.md:44
+# %% docs/chapters/04-model.md:42
 def linreg(X, w, b):
     """The linear regression model: X @ w + b, with b broadcast over the rows."""
     return X @ w + b  # (batch_size, 1)

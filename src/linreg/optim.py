@@ -8,7 +8,7 @@ import torch
 __all__ = ["sgd"]
 
 
-# %% docs/chapters/06-optimizer.md:53
+# %% docs/chapters/06-optimizer.md:69
 def sgd(params, lr, batch_size):
     """One minibatch SGD step: param -= lr * param.grad / batch_size, then zero param.grad."""
     with torch.no_grad():  # the update is not part of the model: autograd must not record it

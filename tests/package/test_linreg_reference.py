@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 import linreg as package
 from linreg import data, data_iter, linreg, loss, model, optim, sgd, squared_loss, synthetic_data, train
+from package.conftest import TRUE_B, TRUE_W
 
 LINREGS = [model.linreg, linreg]
 LOSSES = [loss.squared_loss, squared_loss]
@@ -142,7 +143,7 @@ def test_squared_loss_names_y_hat_and_y():
 def test_sgd_matches_torch_optim_sgd(sgd, batch_size):
     """Our sum-of-losses gradient divided by batch_size is torch.optim.SGD on the mean loss."""
     torch.manual_seed(0)
-    features, labels = synthetic_data(torch.tensor([2, -3.4]), 4.2, 8 * batch_size)  # 8 full minibatches
+    features, labels = synthetic_data(TRUE_W, TRUE_B, 8 * batch_size)  # 8 full minibatches
     w = torch.normal(0, 0.01, size=(2, 1), requires_grad=True)
     b = torch.zeros(1, requires_grad=True)
     w_ref = w.detach().clone().requires_grad_()
@@ -164,6 +165,22 @@ def test_sgd_matches_torch_optim_sgd(sgd, batch_size):
         torch.testing.assert_close(b.detach(), b_ref.detach())
         assert torch.count_nonzero(w.grad) == 0 and torch.count_nonzero(b.grad) == 0
     assert w.is_leaf and b.is_leaf and w.requires_grad and b.requires_grad
+
+
+@pytest.mark.parametrize("squared_loss, linreg", list(zip(LOSSES, LINREGS)), ids=["taught", "checked"])
+@settings(max_examples=30, deadline=None)
+@given(batch_size=st.integers(1, 40), seed=st.integers(0, 2**16))
+def test_the_gradient_chapter_6_writes_is_what_autograd_computes(squared_loss, linreg, batch_size, seed):
+    """Chapter 6: the summed loss has gradients sum (y_hat - y) x and sum (y_hat - y)."""
+    torch.manual_seed(seed)
+    X, y = torch.randn(batch_size, 2), torch.randn(batch_size, 1)
+    w = torch.randn(2, 1, requires_grad=True)
+    b = torch.randn(1, requires_grad=True)
+    squared_loss(linreg(X, w, b), y).sum().backward()
+    with torch.no_grad():
+        error = X @ w + b - y  # (batch_size, 1)
+    torch.testing.assert_close(w.grad, (error * X).sum(dim=0).reshape(2, 1))
+    torch.testing.assert_close(b.grad, error.sum().reshape(1))
 
 
 @pytest.mark.parametrize("sgd", SGDS, ids=name)
@@ -238,7 +255,7 @@ def test_checked_synthetic_data_takes_a_list_for_w():
     torch.manual_seed(0)
     X, y = synthetic_data([2, -3.4], 4.2, 5)
     torch.manual_seed(0)
-    X2, y2 = data.synthetic_data(torch.tensor([2, -3.4]), 4.2, 5)
+    X2, y2 = data.synthetic_data(TRUE_W, TRUE_B, 5)
     assert torch.equal(X, X2) and torch.equal(y, y2)
 
 
@@ -248,7 +265,7 @@ def test_checked_synthetic_data_takes_a_list_for_w():
 def _setup(seed, num_examples=1000):
     torch.manual_seed(seed)
     random.seed(seed)
-    features, labels = synthetic_data(torch.tensor([2, -3.4]), 4.2, num_examples)
+    features, labels = synthetic_data(TRUE_W, TRUE_B, num_examples)
     w = torch.normal(0, 0.01, size=(2, 1), requires_grad=True)
     b = torch.zeros(1, requires_grad=True)
     return features, labels, w, b
@@ -298,7 +315,7 @@ def test_train_ignores_gradients_left_over_from_earlier():
 
 @pytest.mark.parametrize("lr", [3.0, 100.0])
 def test_train_survives_divergence(lr):
-    """Chapters 9 and 10 train with learning rates that diverge: the losses are recorded, not raised."""
+    """Part 2 (the loss surface, the exercises) trains with learning rates that diverge: the losses are recorded, not raised."""
     features, labels, w, b = _setup(0)
     history = train(features, labels, w, b, lr=lr, num_epochs=3)
     assert len(history["batch_losses"]) == 300 and len(history["epoch_losses"]) == 3
