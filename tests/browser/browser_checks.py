@@ -24,6 +24,8 @@ from pathlib import Path
 from typing import Iterator
 from urllib.parse import urlsplit
 
+from redirects import is_redirect
+
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -104,12 +106,13 @@ def discover_pages(site: Path) -> list[str]:
 
     Pages are `…/index.html` (MkDocs' directory URLs); the 404 pages are `404.html` and are left
     out, and so is anything under the theme's and the search's asset folders, and the site's
-    root page, which only leads to the editions (tests/test_translations.py checks it).
+    root page, which only leads to the editions (tests/test_translations.py checks it), and the old
+    chapter addresses, which only send the reader on (tests/site/test_redirects.py).
     """
     pages = []
     for index in sorted(site.rglob("index.html")):
         rel = index.parent.relative_to(site).as_posix()
-        if rel == "." or {"assets", "search"} & set(rel.split("/")):
+        if rel == "." or {"assets", "search"} & set(rel.split("/")) or is_redirect(rel + "/"):
             continue
         pages.append(rel + "/")
     return pages

@@ -1,4 +1,4 @@
-"""The claims of chapters 11 (loss surface), 13 (why minibatches) and 14 (common bugs), over 20 seeds.
+"""The claims of chapters 13 (why minibatches) and 14 (common bugs), over 20 seeds (chapter 11: test_deeper_loss_surface.py).
 
 Each test names the chapter and quotes the prose it checks. Timing claims (13) are inequalities
 between best-of-several measurements on this machine; they are measured once, not per seed.
@@ -18,7 +18,6 @@ from linreg import data_iter, linreg, sgd, squared_loss, synthetic_data, tensor_
 TRUE_W = torch.tensor([2, -3.4])
 TRUE_B = 4.2
 SEEDS = range(20)
-HALF_WIDTH = 5.0  # chapter 11's frame: w_star +- 5
 
 
 def make_data(seed, n=1000):
@@ -34,92 +33,6 @@ def mean_loss(features, labels, w, b) -> float:
 
 def zeros():
     return torch.zeros(2, 1, requires_grad=True), torch.zeros(1, requires_grad=True)
-
-
-# --- chapter 11: the loss surface -------------------------------------------------------
-
-
-def surface(seed):
-    features, labels = make_data(seed)
-    X_ones = torch.cat([features, torch.ones(len(features), 1)], dim=1)
-    solution = torch.linalg.lstsq(X_ones, labels).solution.reshape(-1)
-    return features, labels, solution[:2], solution[2]
-
-
-def sgd_path(features, labels, w_star, b_star, lr, batch_size, num_steps):
-    """Chapter 11's sgd_path: positions of w from the origin, b fixed; stops on leaving the frame."""
-    w = torch.zeros(2, 1, requires_grad=True)
-    path = [w.detach().reshape(-1).clone()]
-    while len(path) <= num_steps:
-        for X, y in data_iter(batch_size, features, labels):
-            squared_loss(linreg(X, w, b_star), y).sum().backward()
-            sgd([w], lr, batch_size)
-            path.append(w.detach().reshape(-1).clone())
-            if len(path) > num_steps or (path[-1] - w_star).abs().max() > HALF_WIDTH:
-                return torch.stack(path)
-    return torch.stack(path)
-
-
-@pytest.fixture(scope="module")
-def paths():
-    """For every seed: the start distance and the paths the chapter draws."""
-    runs = []
-    for seed in SEEDS:
-        features, labels, w_star, b_star = surface(seed)
-        run = {"w_star": w_star, "start": w_star.norm().item()}
-        for lr in [0.03, 0.3, 1.0, 1.6, 2.5]:
-            run[("lr", lr)] = sgd_path(features, labels, w_star, b_star, lr, 10, 20)
-        for batch_size in [1, 10, 1000]:
-            run[("batch", batch_size)] = sgd_path(features, labels, w_star, b_star, 0.03, batch_size, 1000 // batch_size)
-        runs.append(run)
-    return runs
-
-
-def distance(run, key, step=-1):
-    return (run[key][step] - run["w_star"]).norm().item()
-
-
-def test_7a_lr_003_is_about_halfway_after_20_steps(paths):
-    """'lr = 0.03 ... 20 步之后仍在半路上'"""
-    for seed, run in zip(SEEDS, paths):
-        assert 0.35 < distance(run, ("lr", 0.03)) / run["start"] < 0.7, f"seed {seed}"
-
-
-def test_7a_lr_03_and_1_reach_the_solution_in_20_steps(paths):
-    """'lr = 0.3 ... 走到了中心', 'lr = 1.0 ... 在星号附近跳动着收拢'"""
-    for seed, run in zip(SEEDS, paths):
-        for lr in [0.3, 1.0]:
-            assert len(run[("lr", lr)]) == 21, f"seed {seed}, lr {lr} left the frame"
-            assert distance(run, ("lr", lr)) < 0.05, f"seed {seed}, lr {lr}"
-
-
-def test_7a_lr_25_leaves_the_frame_within_20_steps(paths):
-    """'lr = 2.5 ... 几步之内就冲出了画面'"""
-    for seed, run in zip(SEEDS, paths):
-        path = run[("lr", 2.5)]
-        assert len(path) <= 20, f"seed {seed}: stayed for {len(path) - 1} steps"
-        assert (path[-1] - run["w_star"]).abs().max() > HALF_WIDTH
-        assert torch.isfinite(path).all(), "the drawn path holds no inf or nan"
-
-
-def test_7a_minibatch_noise_breaks_below_lr_2(paths):
-    """'对小批量来说 ... 实际可用的学习率要比 2 小': lr 1.6 with batches of 10 leaves the frame for some seed"""
-    assert any(len(run[("lr", 1.6)]) < 21 for run in paths)
-
-
-def test_7a_one_epoch_of_batch_1000_moves_about_3_percent(paths):
-    """'一步只走剩余距离的约 3% ... 几乎没动'"""
-    for seed, run in zip(SEEDS, paths):
-        assert len(run[("batch", 1000)]) == 2
-        moved = 1 - distance(run, ("batch", 1000)) / run["start"]
-        assert 0.02 < moved < 0.04, f"seed {seed}: {moved}"
-
-
-def test_7a_one_epoch_smaller_batches_get_closer(paths):
-    """'批量大小 1 ... 走到了星号上', '批量大小 10 ... 停在离星号不远处'"""
-    for seed, run in zip(SEEDS, paths):
-        d1, d10, d1000 = (distance(run, ("batch", size)) for size in [1, 10, 1000])
-        assert d1 < 0.01 < d10 < 0.3 < d1000, f"seed {seed}: {d1}, {d10}, {d1000}"
 
 
 # --- chapter 13: why minibatches --------------------------------------------------------
