@@ -1,4 +1,4 @@
-"""Chapter 8's full concise run (nn.Linear, MSELoss, optim.SGD, DataLoader) against chapter 7's,
+"""Chapter 15's full concise run (nn.Linear, MSELoss, optim.SGD, DataLoader) against chapter 7's,
 over 20 seeds."""
 
 from __future__ import annotations

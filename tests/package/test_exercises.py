@@ -335,7 +335,7 @@ def test_ex4_hessian_is_constant_and_equals_the_formula(seed):
         torch.autograd.grad(plain[0], theta)
 
 
-# Chapter 18, exercise 5: the reshape in squared_loss -----------------------------------------
+# Chapter 14, bug 3 (the source's exercise 5): the reshape in squared_loss -------------------------
 
 
 def no_reshape(y_hat, y):
@@ -344,7 +344,7 @@ def no_reshape(y_hat, y):
 
 @functools.lru_cache(maxsize=None)
 def no_reshape_run(seed, lr, num_epochs):
-    """Exercise 5's train_with(squared_loss_no_reshape, ...) on dataset(seed): (w, b, mean label)."""
+    """Chapter 14's loop with squared_loss_no_reshape on dataset(seed): (w, b, mean label)."""
     features, labels = dataset(seed)
     labels_flat = labels.reshape(-1)  # (1000,)
     random.seed(seed + 1)
@@ -372,12 +372,12 @@ def test_ex5_without_reshape_three_epochs_go_wrong(seed):
 @pytest.mark.parametrize("seed", SEEDS)
 def test_ex5_without_reshape_the_fixed_point_is_w_true_over_B(seed):
     w, b, mean_label = no_reshape_run(seed, 0.0003, 30)
-    assert (w - TRUE_W / 10).abs().max() < 0.06  # "与 w_true/10 相差小于 0.06"
+    assert (w - TRUE_W / 10).abs().max() < 0.06  # "与 w_true/10 相差小于 0.06" (chapter 14)
     assert abs(b - mean_label) < 0.05  # "b 与标签平均值相差小于 0.05"
 
 
 def test_ex5_three_epochs_are_scattered_the_long_run_is_not():
-    """'三轮之后 ... 离不动点的平均距离是下面长时间训练之后的三倍以上', over the 20 seeds."""
+    """'大步子让参数在不动点附近来回跳': after three epochs, three times further from it than the long run, over the 20 seeds."""
     short = torch.stack([no_reshape_run(seed, 0.03, 3)[0] for seed in SEEDS])
     long = torch.stack([no_reshape_run(seed, 0.0003, 30)[0] for seed in SEEDS])
     assert ((short - TRUE_W / 10).abs().mean(dim=0) > 3 * (long - TRUE_W / 10).abs().mean(dim=0)).all()

@@ -203,13 +203,13 @@ def test_7c_forgetting_zero_grad_ends_far_worse_with_a_large_grad(bug_runs):
 
 
 def test_7c_missing_reshape_stalls_at_half_the_label_variance(bug_runs):
-    """'损失停在标签方差的一半左右', '`w` 被推向 0，离 0 比离真实的 2 和 −3.4 更近'"""
+    """'三轮之后的损失停在标签方差的一半左右（0.5 到 1.5 倍之间）', and w nearer w_true / 10 than the truth"""
     for seed, run in zip(SEEDS, bug_runs):
         w, b, losses = run["no_reshape"]
         half_variance = run["labels"].var(unbiased=False).item() / 2
         assert 0.5 < losses[-1] / half_variance < 1.5, f"seed {seed}: {losses[-1]} vs {half_variance}"
         w = w.detach().reshape(-1)
-        assert (w.abs() < (w - TRUE_W).abs()).all(), f"seed {seed}: w = {w.tolist()} is not nearer 0 than the truth"
+        assert ((w - TRUE_W / 10).abs() < (w - TRUE_W).abs()).all(), f"seed {seed}: w = {w.tolist()} is nearer the truth"
 
 
 def test_7c_dividing_twice_is_slow_as_estimated(bug_runs):
