@@ -8,7 +8,7 @@ import torch
 __all__ = ["Node"]
 
 
-# %% docs/chapters/16-autograd-from-scratch.md:54
+# %% docs/chapters/16-autograd-from-scratch.md:56
 def _sum_to_shape(grad, shape):
     """Undo broadcasting: sum grad over the dimensions that broadcasting stretched to reach shape."""
     while grad.dim() > len(shape):  # leading dimensions that broadcasting added
@@ -19,7 +19,7 @@ def _sum_to_shape(grad, shape):
     return grad
 
 
-# %% docs/chapters/16-autograd-from-scratch.md:69
+# %% docs/chapters/16-autograd-from-scratch.md:71
 class Node:
     """A tensor in a recorded computation graph; backward() fills .grad by reverse-mode differentiation."""
 
@@ -85,7 +85,7 @@ class Node:
                 x.grad += rule(node.grad)  # chain rule; += sums over all paths
 
 
-# %% docs/chapters/16-autograd-from-scratch.md:135
+# %% docs/chapters/16-autograd-from-scratch.md:137
 def _as_node(x):
     """x itself if it is a Node; a tensor becomes a new leaf Node (which rejects anything else)."""
     return x if isinstance(x, Node) else Node(x)

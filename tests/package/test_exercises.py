@@ -162,10 +162,10 @@ def test_ch9_grad_fn_is_a_record_not_a_different_value():
         assert torch.equal(recorded, not_recorded) and torch.equal(recorded, linreg(X, w.detach(), b.detach()))
 
 
-# Chapter 16 ---------------------------------------------------------------------------------
+# Chapters 16 (kinks) and 17 (forward and reverse mode) -----------------------------------------
 
 
-def test_ch9_torch_gradients_at_kinks_are_zero():
+def test_ch16_torch_gradients_at_kinks_are_zero():
     for f in (torch.abs, torch.relu, lambda x: torch.relu(x) - torch.relu(-x)):
         x = torch.zeros(1, requires_grad=True)
         f(x).backward()
@@ -173,7 +173,7 @@ def test_ch9_torch_gradients_at_kinks_are_zero():
 
 
 @pytest.mark.parametrize("seed", SEEDS)
-def test_ch9_reverse_mode_one_pass_forward_mode_one_per_parameter(seed):
+def test_ch17_reverse_mode_one_pass_forward_mode_one_per_parameter(seed):
     X, y, w, b = first_minibatch(seed)
     calls = []
 
@@ -188,11 +188,11 @@ def test_ch9_reverse_mode_one_pass_forward_mode_one_per_parameter(seed):
     calls.clear()
     grad_forward = torch.stack([jvp(loss_of, (theta,), (e,))[1] for e in torch.eye(3)])
     assert len(calls) == 3
-    # "差别不到最大分量的 10^-6"
+    # "差别只是 float32 的舍入": well under 10^-6 of the largest entry
     assert (grad_reverse - grad_forward).abs().max() < 1e-6 * grad_reverse.abs().max()
 
 
-# Chapter 10, exercise 1: zero initialization --------------------------------------------------
+# Chapter 18, exercise 1: zero initialization --------------------------------------------------
 
 
 @pytest.mark.parametrize("seed", SEEDS)
