@@ -13,7 +13,7 @@ from .optim import sgd
 __all__ = ["train"]
 
 
-# %% docs/chapters/07-training.md:86
+# %% docs/chapters/07-training.md:85
 def train(features, labels, w, b, lr=0.03, num_epochs=3, batch_size=10):
     """Train w and b in place with minibatch SGD; return the loss of each minibatch and each epoch."""
     w.grad, b.grad = None, None  # gradients left over from earlier work must not leak into step 1
