@@ -14,21 +14,21 @@ from . import training
 __all__ = ["synthetic_data", "data_iter", "tensor_data_iter", "linreg", "squared_loss", "sgd", "train"]
 
 
-# %% docs/chapters/19-checked-api.md:73
+# %% docs/chapters/19-checked-api.md:75
 def _check_int(name, value, minimum):
     """Raise ValueError, naming the argument, unless value is an int >= minimum."""
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
 
 
-# %% docs/chapters/19-checked-api.md:79
+# %% docs/chapters/19-checked-api.md:81
 def _check_lr(lr):
     """Raise ValueError unless lr is a positive number."""
     if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not lr > 0:
         raise ValueError(f"lr must be a positive number, got {lr!r}")
 
 
-# %% docs/chapters/19-checked-api.md:85
+# %% docs/chapters/19-checked-api.md:87
 def _check_tensors(names, *values):
     """Raise TypeError, naming the arguments, unless every value is a tensor."""
     if not all(isinstance(value, torch.Tensor) for value in values):
@@ -36,7 +36,7 @@ def _check_tensors(names, *values):
         raise TypeError(f"{names} must be tensors, got {got}")
 
 
-# %% docs/chapters/19-checked-api.md:92
+# %% docs/chapters/19-checked-api.md:94
 def _check_minibatch_args(batch_size, features, labels):
     """Check a batch size, and one label per row of features."""
     _check_int("batch_size", batch_size, 1)
@@ -48,7 +48,7 @@ def _check_minibatch_args(batch_size, features, labels):
         )
 
 
-# %% docs/chapters/19-checked-api.md:103
+# %% docs/chapters/19-checked-api.md:105
 def _check_inputs_and_weights(X, w, X_name):
     """Raise an error naming X_name and w unless X is 2-D with one weight per column."""
     _check_tensors(f"{X_name} and w", X, w)
@@ -63,7 +63,7 @@ def _check_inputs_and_weights(X, w, X_name):
         )
 
 
-# %% docs/chapters/19-checked-api.md:122
+# %% docs/chapters/19-checked-api.md:124
 def synthetic_data(w, b, num_examples):
     """Chapter 1's synthetic_data, after checks; w may also be a list of numbers."""
     try:
@@ -76,28 +76,28 @@ def synthetic_data(w, b, num_examples):
     return data.synthetic_data(w, b, num_examples)
 
 
-# %% docs/chapters/19-checked-api.md:134
+# %% docs/chapters/19-checked-api.md:136
 def data_iter(batch_size, features, labels):
     """Chapter 2's data_iter; a bad argument fails here, not at the first minibatch."""
     _check_minibatch_args(batch_size, features, labels)
     return data.data_iter(batch_size, features, labels)
 
 
-# %% docs/chapters/19-checked-api.md:140
+# %% docs/chapters/19-checked-api.md:142
 def tensor_data_iter(batch_size, features, labels):
     """Chapter 2's tensor_data_iter; a bad argument fails here, not at the first minibatch."""
     _check_minibatch_args(batch_size, features, labels)
     return data.tensor_data_iter(batch_size, features, labels)
 
 
-# %% docs/chapters/19-checked-api.md:151
+# %% docs/chapters/19-checked-api.md:153
 def linreg(X, w, b):
     """Chapter 4's linreg, after checking that X @ w fits."""
     _check_inputs_and_weights(X, w, "X")
     return model.linreg(X, w, b)
 
 
-# %% docs/chapters/19-checked-api.md:157
+# %% docs/chapters/19-checked-api.md:159
 def squared_loss(y_hat, y):
     """Chapter 5's squared_loss, after checking that y has one label per prediction."""
     _check_tensors("y_hat and y", y_hat, y)
@@ -109,7 +109,7 @@ def squared_loss(y_hat, y):
     return loss.squared_loss(y_hat, y)
 
 
-# %% docs/chapters/19-checked-api.md:173
+# %% docs/chapters/19-checked-api.md:175
 def sgd(params, lr, batch_size):
     """Chapter 6's sgd, after checking every argument: a bad one changes no parameter."""
     _check_lr(lr)
@@ -125,7 +125,7 @@ def sgd(params, lr, batch_size):
     optim.sgd(params, lr, batch_size)
 
 
-# %% docs/chapters/19-checked-api.md:188
+# %% docs/chapters/19-checked-api.md:190
 def train(features, labels, w, b, lr=0.03, num_epochs=3, batch_size=10):
     """Chapter 7's train, after checking every argument, before the first update."""
     _check_minibatch_args(batch_size, features, labels)
