@@ -56,9 +56,6 @@ def runs():
         run = {"seed": seed, "features": features, "labels": labels, "w_star": w_star, "start": w_star.norm().item()}
         for lr in [0.03, 0.3, 1.0, 2.5, 1.6]:  # 2.5 after 1.0: seed 0 draws the page's own minibatches
             run[("lr", lr)] = sgd_path(features, labels, w_star, b_star, lr, 10, 20, FRAME)
-        for batch_size in [1, 10, 1000]:
-            run[("batch", batch_size)] = sgd_path(features, labels, w_star, b_star, 0.03, batch_size,
-                                                  NUM_EXAMPLES // batch_size, FRAME)
         out.append(run)
     return out
 
@@ -122,21 +119,6 @@ def test_minibatch_noise_breaks_lr_16_for_some_seed(runs):
     """'同样是批量 10，lr = 1.6 在 20 个种子里有的也会冲出画面', below 2/λmax of all the data"""
     assert any(len(run[("lr", 1.6)]) < 21 for run in runs)
     assert all(1.6 < 2 / torch.linalg.eigvalsh(hessian(run["features"])).max() for run in runs)
-
-
-def test_one_epoch_of_batch_1000_moves_about_3_percent(runs):
-    """'一步只走剩余距离的约 3% ... 仍有约 3.8 远'"""
-    for run in runs:
-        assert len(run[("batch", 1000)]) == 2
-        moved = 1 - distances(run, ("batch", 1000))[-1] / run["start"]
-        assert 0.02 < moved < 0.04, f"seed {run['seed']}: {moved}"
-
-
-def test_one_epoch_smaller_batches_get_closer(runs):
-    """'批量大小 1 ... 走到了星号上；批量大小 10 ... 停在离星号不远处'"""
-    for run in runs:
-        d1, d10, d1000 = (distances(run, ("batch", size))[-1] for size in [1, 10, 1000])
-        assert d1 < 0.01 < d10 < 0.3 < d1000, f"seed {run['seed']}: {d1}, {d10}, {d1000}"
 
 
 def scaled_run(run):
