@@ -191,7 +191,7 @@ def test_inputs_are_what_a_node_was_computed_from():
 
 @pytest.mark.parametrize("seed", range(20))
 def test_training_with_node_reaches_torchs_parameters(seed):
-    """Chapter 16: chapter 7's train and the same loop on Node end within 1e-6 of each other."""
+    """Chapter 16's summary: chapter 7's train and the same loop on Node end within 1e-6 of each other."""
     import random
 
     from linreg import data_iter, synthetic_data, train
@@ -211,7 +211,7 @@ def test_training_with_node_reaches_torchs_parameters(seed):
     for _ in range(num_epochs):
         for X, y in data_iter(batch_size, features, labels):
             w_node, b_node = Node(w), Node(b)
-            squared_loss(linreg(Node(X), w_node, b_node), y).sum().backward()  # as chapter 16 does
+            squared_loss(linreg(Node(X), w_node, b_node), y).sum().backward()  # the loop chapter 16's summary describes
             w -= lr * w_node.grad / batch_size
             b -= lr * b_node.grad / batch_size
 
