@@ -56,6 +56,16 @@ def test_site_root_leads_to_the_chinese_edition(page, site_url):
     page.wait_for_url(site_url + "zh/", timeout=10_000)
 
 
+@pytest.mark.parametrize("start, expected", [
+    ("zh/chapters/07a-loss-surface/#_3", "zh/chapters/11-loss-surface/#_3"),
+    ("en/chapters/10a-exercises-training-loop/", "en/chapters/18-exercises/"),
+])
+def test_an_old_chapter_address_leads_to_its_new_page(page, site_url, start, expected):
+    """mkdocs-redirects' page for an old address (tests/redirects.py) sends the reader on, anchor included."""
+    page.goto(site_url + start, wait_until="load")
+    page.wait_for_url(site_url + expected, timeout=10_000)
+
+
 _BACKGROUND_JS = "() => getComputedStyle(document.body).backgroundColor"
 
 
