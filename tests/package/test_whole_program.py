@@ -155,6 +155,12 @@ def test_the_listing_runs_without_linreg_and_prints_what_the_package_prints(tmp_
     assert output_problems(listing_source()[0], tmp_path) == []
 
 
+def test_the_listing_fits_on_one_screen():
+    """Chapter 10: '一屏之内的一段程序' (at most 50 lines)."""
+    code, line = listing_source()
+    assert len(code.splitlines()) <= 50, f"{LISTING_CHAPTER.relative_to(ROOT)}:{line}: {len(code.splitlines())} lines"
+
+
 def test_the_listing_cannot_import_linreg(tmp_path):
     """The runner really hides the package: a listing that imports it fails."""
     result = run_listing("import linreg\n", tmp_path)
