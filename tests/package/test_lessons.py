@@ -59,20 +59,6 @@ def best_of(repeats, run):
     return min(times)
 
 
-def test_7b_epochs_get_faster_and_updates_cost_about_the_same():
-    """'每轮的时间随批量变大而缩短 ... 批量大了 1000 倍，它远远没有贵 1000 倍'"""
-    features, labels = make_data(0)
-
-    def epoch(batch_size):
-        w, b = zeros()
-        train(features, labels, w, b, lr=0.03, num_epochs=1, batch_size=batch_size)
-
-    seconds = {size: best_of(3, lambda: epoch(size)) for size in [1, 10, 100, 1000]}
-    assert seconds[1] > seconds[10] > seconds[100] > seconds[1000], seconds
-    per_update = {size: seconds[size] / math.ceil(1000 / size) for size in seconds}
-    assert per_update[1000] < 100 * per_update[1], per_update
-
-
 def step_seconds(features, labels, batch_size, repeats=10):
     """Chapter 13's step_seconds: the fastest of `repeats` SGD steps on the first batch_size rows."""
     w, b = zeros()
