@@ -20,7 +20,7 @@ from pathlib import Path
 from growth import measure
 
 from literate.blocks import parse_file
-from literate.deps import package_modules
+from literate.imports import package_modules
 from literate.project import Project
 
 ROOT = Path(__file__).resolve().parents[1]

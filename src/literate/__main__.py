@@ -66,7 +66,7 @@ def execute(config_file: Path) -> int:
         if diff := tangle.check(project, chapters):
             print(f"error: the package is out of step with the chapters (run `make tangle`):\n{diff}", file=sys.stderr)
             return 2
-        runs = executor.run_missing(chapters)
+        runs = executor.fill_cache(chapters)
     except (tangle.TangleError, ChapterError, ExecutionError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

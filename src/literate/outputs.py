@@ -1,4 +1,4 @@
-"""What running a block produces, one frozen type per kind, and the JSON the worker and the cache use.
+"""What running a block produces, one frozen type per kind, and their JSON (the worker's replies, the cache).
 
 The worker makes these, the cache stores them, the weaver shows them on the page and the
 notebook exporter writes them in Jupyter's shape. Nothing adds fields to them afterwards.
@@ -82,47 +82,3 @@ def from_json(data: dict) -> Output:
     if cls is Error:
         fields["frames"] = tuple(Frame(**f) for f in fields.get("frames", ()))
     return cls(**fields)
-
-
-@dataclass(frozen=True)
-class BlockRequest:
-    code: str
-    line: int  # the chapter line of the block's first code line
-
-
-@dataclass(frozen=True)
-class ChapterRequest:
-    """What the executor asks the worker: run these blocks, in order, in one fresh namespace."""
-
-    path: str  # the chapter, relative to the project root: the file name in tracebacks
-    cwd: str
-    blocks: tuple[BlockRequest, ...]
-    import_paths: tuple[str, ...] = ()  # put first on sys.path: the project's own package
-    output_limit: int = 1_000_000  # characters of output kept per block
-
-
-@dataclass(frozen=True)
-class BlockReply:
-    """The worker's answer for one block; `done` marks the end of the chapter (no outputs)."""
-
-    index: int
-    outputs: tuple[Output, ...] = ()
-    done: bool = False
-
-
-
-def request_to_json(request: ChapterRequest) -> dict:
-    return asdict(request)
-
-
-def request_from_json(data: dict) -> ChapterRequest:
-    blocks = tuple(BlockRequest(**b) for b in data["blocks"])
-    return ChapterRequest(data["path"], data["cwd"], blocks, tuple(data["import_paths"]), data["output_limit"])
-
-
-def reply_to_json(reply: BlockReply) -> dict:
-    return {"index": reply.index, "outputs": [to_json(o) for o in reply.outputs], "done": reply.done}
-
-
-def reply_from_json(data: dict) -> BlockReply:
-    return BlockReply(data["index"], tuple(from_json(o) for o in data["outputs"]), data["done"])

@@ -7,7 +7,6 @@ each chapter's Markdown. Everything else in `literate` works without MkDocs.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import posixpath
@@ -22,22 +21,13 @@ from mkdocs.structure.files import File, Files
 from mkdocs.utils.yaml import yaml_load
 
 from . import tangle
-from .atomic import write_atomic
 from .blocks import Chapter, ChapterError
+from .cache import DEFAULT_KEEP_DAYS, Cache, evict_caches
 from .cjk import is_cjk_language
-from .execute import (
-    DEFAULT_OUTPUT_LIMIT,
-    DEFAULT_TIMEOUT,
-    ChapterFailure,
-    ChapterRun,
-    ExecutionError,
-    Executor,
-    evict_unused,
-)
-from .notebook import chapter_notebook, dumps
+from .execute import DEFAULT_OUTPUT_LIMIT, DEFAULT_TIMEOUT, ChapterFailure, ChapterRun, ExecutionError, Executor
+from .notebook import SetupTexts, export_notebook, site_resolver
 from .outputs import Figure, Truncated
 from .project import Project
-from .standalone import SetupTexts, package_cells, site_resolver, standalone
 from .translation import differences
 from .weave import WeaveError, fenced, weave
 from .wheel import project_wheel
@@ -75,7 +65,8 @@ class LiterateConfig(base.Config):
     workers = opt.Optional(opt.Type(int))  # chapters run side by side; default: the usable cores
     preload = opt.ListOfItems(opt.Type(str), default=[])  # modules imported once, before any chapter
     output_limit = opt.Type(int, default=DEFAULT_OUTPUT_LIMIT)  # characters kept per block
-    cache_dir = opt.Type(str, default=".cache/literate")  # relative to the project root
+    cache_dir = opt.Type(str, default=".cache/literate")  # every cache of the build, relative to the project root
+    cache_days = opt.Type((int, float), default=DEFAULT_KEEP_DAYS)  # a cache entry no build used for this long goes
     # This edition's chapter pages, relative to docs_dir. Default: the project's chapters folder.
     chapters = opt.Optional(opt.Type(str))
     figures_dir = opt.Type(str, default="assets/figures")
@@ -224,17 +215,26 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
         Both are real files in a folder named by the notebook's content, so editions and builds
         running at once never write the same file.
         """
-        notebook = dumps(self._standalone(chapter_notebook(run.chapter, run.outputs), run.chapter, file, files, config))
+        def url_of(uri: str) -> str | None:
+            target = files.get_file_from_path(uri)
+            return target.url if target else None
+
+        notebook = export_notebook(
+            run.chapter,
+            run.outputs,
+            self.project,
+            SetupTexts(**self.config.notebook_setup),
+            site_resolver(config.site_url, file.src_uri, url_of),
+            wheel_url=self.wheel_url,
+            join_lines=is_cjk_language(config.theme.get("language")),  # as hooks/cjk.py does on the pages
+        )
         name = posixpath.basename(file.src_uri)[: -len(".md")] + ".ipynb"
-        folder = self.cache_dir / "files" / hashlib.sha256(notebook.encode()).hexdigest()[:16]
-        for uri in (f"notebooks/{name}", f"downloads/{name}"):
-            path = folder / uri
-            if not path.exists():  # named by content: an existing file holds this very notebook
-                write_atomic(path, notebook)
+        uris = (f"notebooks/{name}", f"downloads/{name}")
+        folder = Cache(self.cache_dir / "files").files({uri: notebook for uri in uris})
+        for uri in uris:
             # A real file in a folder of its own (MkDocs' File with a src_dir): mkdocs-jupyter
             # renders only notebooks it can read from their folder, not File.generated ones.
             files.append(File(uri, str(folder), config.site_dir, config.use_directory_urls))
-        folder.touch()  # last use, for evict_unused()
 
     def _wheel_file(self, files: Files, config) -> str | None:
         """Add the tangled package as a wheel to the site's downloads; return its URL if `site_url` is set."""
@@ -248,19 +248,6 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
         if files.get_file_from_path(uri) is None:
             files.append(File.generated(config, uri, content=wheel.data))
         return urljoin(config.site_url, uri) if config.site_url else None
-
-    def _standalone(self, notebook: dict, chapter: Chapter, file: File, files: Files, config) -> dict:
-        """The notebook made to run and read well once downloaded: see standalone.py."""
-        texts = SetupTexts(**self.config.notebook_setup)
-        project = self.project
-        prelude = package_cells(chapter.python_blocks, project.package, project.package_dir, texts, self.wheel_url)
-
-        def url_of(uri: str) -> str | None:
-            target = files.get_file_from_path(uri)
-            return target.url if target else None
-
-        join_lines = is_cjk_language(config.theme.get("language"))  # as hooks/cjk.py does on the pages
-        return standalone(notebook, prelude, site_resolver(config.site_url, file.src_uri, url_of), join_lines)
 
     def _notebook_links(self, markdown: str, page) -> str:
         name = posixpath.basename(page.file.src_uri)[: -len(".md")] + ".ipynb"
@@ -277,7 +264,7 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
         return "\n".join(lines)
 
     def on_post_build(self, *, config):
-        evict_unused(self.cache_dir)
+        evict_caches(self.cache_dir, self.config.cache_days)
 
     # First of the page-Markdown steps: the outputs go in where the chapter's blocks are.
     @event_priority(100)

@@ -8,7 +8,6 @@ reported with the chapter file and line of the block it was in.
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import shutil
@@ -22,7 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .blocks import Block
-from .outputs import BlockRequest, ChapterRequest, Error, Output, reply_from_json, request_to_json
+from .outputs import Error, Output
+from .processes import finish
+from .protocol import BlockReply, ChapterRequest, Job, ServerMessage, Started, message_from_line
 
 # For the server, which reads them when it imports torch and matplotlib: no display, a fixed
 # hash seed, and (unless the caller chose otherwise) one math thread, for the same summation
@@ -66,7 +67,7 @@ class Failed:
 
 
 @dataclass
-class Job:
+class Running:
     """A chapter whose process the server has been asked to start."""
 
     work: Work
@@ -84,12 +85,12 @@ class Job:
             except (ProcessLookupError, PermissionError):
                 pass
 
-    def replies(self) -> list:
+    def replies(self) -> list[BlockReply]:
         try:
             lines = self.reply_file.read_text(encoding="utf-8").splitlines()
         except OSError:
             return []
-        return [reply_from_json(json.loads(line)) for line in lines if line.strip()]
+        return [BlockReply.from_line(line) for line in lines if line.strip()]
 
 
 def describe_error(name: str, block: Block, error: Error) -> str:
@@ -100,7 +101,7 @@ def describe_error(name: str, block: Block, error: Error) -> str:
     return head + (f"\n  in the block starting at line {block.line}:" + trail if trail else "")
 
 
-def outcome(job: Job, exit_code: int, timeout: float) -> Finished | Failed:
+def outcome(job: Running, exit_code: int, timeout: float) -> Finished | Failed:
     """What a chapter's ended process left: its outputs, or the failure message."""
     replies = job.replies()
     work = job.work
@@ -146,8 +147,9 @@ class Pool:
         )
         self._buffer = b""
 
-    def _messages(self, timeout: float) -> list[dict]:
+    def _messages(self, timeout: float) -> list[ServerMessage]:
         """The server's messages that arrive within `timeout` seconds (at least one, unless it runs out)."""
+        assert self.server.stdout is not None
         fd = self.server.stdout.fileno()
         if b"\n" not in self._buffer and select.select([fd], [], [], max(0.0, timeout))[0]:
             chunk = os.read(fd, 1 << 16)
@@ -155,7 +157,7 @@ class Pool:
                 raise ServerFailed(f"the execution server stopped (exit code {self.server.wait()})")
             self._buffer += chunk
         *lines, self._buffer = self._buffer.split(b"\n")
-        return [json.loads(line) for line in lines]
+        return [message_from_line(line) for line in lines]
 
     def run(self, work: list[Work], keep_going: bool = False):
         """Run every chapter; yield a `Finished` or `Failed` for each as it ends.
@@ -171,22 +173,20 @@ class Pool:
                 while pending or running:
                     while pending and len(running) < self.workers:
                         item = pending.pop(0)
-                        job = Job(item, Path(folder) / f"{item.position}.jsonl", time.monotonic() + self.timeout)
+                        job = Running(item, Path(folder) / f"{item.position}.jsonl", time.monotonic() + self.timeout)
                         running[item.position] = job
-                        request = {"job": item.position, "reply_file": str(job.reply_file), "request": request_to_json(item.request)}
-                        self.server.stdin.write((json.dumps(request) + "\n").encode())
-                        self.server.stdin.flush()
+                        self._send(Job(item.position, str(job.reply_file), item.request))
                     deadlines = [job.deadline for job in running.values() if not job.timed_out]
                     wait = min(deadlines) - time.monotonic() if deadlines else 1.0
                     for message in self._messages(wait):
-                        job = running.get(message["job"])
+                        job = running.get(message.job)
                         if job is None:
                             continue
-                        if "pid" in message:
-                            job.pid = message["pid"]
+                        if isinstance(message, Started):
+                            job.pid = message.pid
                             continue
                         del running[job.work.position]
-                        result = outcome(job, message["exit"], self.timeout)
+                        result = outcome(job, message.exit_code, self.timeout)
                         yield result
                         if isinstance(result, Failed) and not keep_going:
                             first_failure = min(first_failure, result.position)
@@ -204,16 +204,11 @@ class Pool:
                     job.stop()
                 self.close()
 
+    def _send(self, job: Job) -> None:
+        assert self.server.stdin is not None
+        self.server.stdin.write(job.to_line())
+        self.server.stdin.flush()
+
     def close(self) -> None:
         """End the server: closing its input lets it finish; it is killed if it does not."""
-        if self.server.poll() is None:
-            self.server.stdin.close()
-            try:
-                self.server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.server.kill()
-                self.server.wait()
-
-
-def chapter_request(name: str, cwd: str, blocks: tuple[Block, ...], import_paths: tuple[str, ...], output_limit: int) -> ChapterRequest:
-    return ChapterRequest(name, cwd, tuple(BlockRequest(b.code, b.line) for b in blocks), import_paths, output_limit)
+        finish(self.server)

@@ -16,7 +16,6 @@ import ctypes
 import gc
 import importlib
 import io
-import json
 import os
 import re
 import select
@@ -25,19 +24,8 @@ import sys
 import time
 import traceback
 
-from literate.outputs import (
-    BlockReply,
-    ChapterRequest,
-    Error,
-    Figure,
-    Frame,
-    Output,
-    Result,
-    Stream,
-    Truncated,
-    reply_to_json,
-    request_from_json,
-)
+from literate.outputs import Error, Figure, Frame, Output, Result, Stream, Truncated
+from literate.protocol import BlockReply, ChapterRequest, Exited, Job, ServerMessage, Started, message_to_line
 
 SVG_SIZE = re.compile(r'<svg[^>]*?width="([\d.]+)pt"[^>]*?height="([\d.]+)pt"', re.DOTALL)
 
@@ -204,7 +192,7 @@ def chapter_process(request: ChapterRequest, reply_file: str, server: int) -> No
     with open(reply_file, "w", encoding="utf-8", errors="backslashreplace") as replies:
 
         def send(reply: BlockReply) -> None:
-            replies.write(json.dumps(reply_to_json(reply)) + "\n")
+            replies.write(reply.to_line())
             replies.flush()
 
         try:
@@ -235,8 +223,8 @@ def serve(preload: list[str]) -> None:
     channel = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
     os.dup2(2, 1)
 
-    def tell(message: dict) -> None:
-        channel.write(json.dumps(message) + "\n")
+    def tell(message: ServerMessage) -> None:
+        channel.write(message_to_line(message))
         channel.flush()
 
     server = os.getpid()
@@ -250,20 +238,20 @@ def serve(preload: list[str]) -> None:
             buffer += chunk
             while b"\n" in buffer:
                 line, buffer = buffer.split(b"\n", 1)
-                job = json.loads(line)
+                job = Job.from_line(line)
                 pid = os.fork()
                 if pid == 0:
                     channel.close()
-                    chapter_process(request_from_json(job["request"]), job["reply_file"], server)
-                children[pid] = job["job"]
-                tell({"job": job["job"], "pid": pid})
+                    chapter_process(job.request, job.reply_file, server)
+                children[pid] = job.job
+                tell(Started(job.job, pid))
         elif not open_input:
             time.sleep(0.02)
         while children:
             pid, status = os.waitpid(-1, os.WNOHANG)
             if pid == 0:
                 break
-            tell({"job": children.pop(pid), "exit": os.waitstatus_to_exitcode(status)})
+            tell(Exited(children.pop(pid), os.waitstatus_to_exitcode(status)))
 
 
 if __name__ == "__main__":

@@ -35,7 +35,8 @@ from builds import ROOT
 
 from literate.blocks import parse_file
 from literate.project import Project
-from literate.standalone import PACKAGE_TAG, third_party
+from literate.imports import third_party
+from literate.notebook import PACKAGE_TAG
 
 PROJECT = Project.load(ROOT)
 CHAPTERS = PROJECT.chapter_files()

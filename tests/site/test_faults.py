@@ -37,7 +37,7 @@ def test_two_builds_at_once_both_succeed_alike_run_each_chapter_once_and_leave_a
     missing = ["01-synthetic-data.md", "03-parameters.md", "04-model.md"]
     for name in missing:
         key = executor.key(project.parse(book / "docs/chapters" / name).python_blocks)
-        (book / ".cache/literate" / f"{key}.json").unlink()
+        executor.outputs.path(key).unlink()
     with ThreadPoolExecutor(2) as pool:
         results = list(pool.map(lambda d: mkdocs_build(book, "--site-dir", d), ["site-a", "site-b"]))
     for result in results:
@@ -55,8 +55,10 @@ def test_two_builds_at_once_both_succeed_alike_run_each_chapter_once_and_leave_a
     for page in pages:
         twin = book / "site-b" / page.relative_to(book / "site-a")
         assert outputs(page) == outputs(twin), page
-    for entry in (book / ".cache/literate").glob("*.json"):
-        json.loads(entry.read_text())  # every cache file is whole
+    for entry in executor.outputs.folder.glob("*.json"):
+        text = executor.outputs.read_text(entry.stem)  # every cache file is whole
+        assert text is not None, entry
+        json.loads(text)
     assert not list((book / ".cache/literate").rglob("*.tmp"))
 
 

@@ -13,7 +13,7 @@ from builds import ROOT
 
 from literate.blocks import parse_file
 from literate.project import Project
-from literate.tangle import SAVE_MARK
+from literate.collect import SAVE_MARK
 
 # Both editions' pages: docs/ (Chinese, built into zh/) and docs-en/ (English, built into en/).
 EDITIONS = {"zh": ROOT / "docs", "en": ROOT / "docs-en"}

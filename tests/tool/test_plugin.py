@@ -15,6 +15,7 @@ import pytest
 from builds import executed, free_port, mkdocs_build
 
 from literate import tangle
+from literate.cache import Cache
 from literate.project import Project
 
 pytestmark = pytest.mark.slow
@@ -166,7 +167,7 @@ def test_a_hand_edit_to_the_package_fails_the_build_naming_the_chapter(book):
 
 def test_a_raising_block_fails_the_build_with_file_and_line(book):
     assert mkdocs_build(book).returncode == 0
-    cache = book / ".cache/literate"
+    cache = book / ".cache/literate/execution"
     before = set(cache.iterdir())
     edit(book / "docs/chapters/03-plain.md", "print(6 * 7)", "x = 1\nprint(6 / (x - 1))")
     result = mkdocs_build(book)
@@ -176,7 +177,8 @@ def test_a_raising_block_fails_the_build_with_file_and_line(book):
     assert {p for p in after if p.suffix != ".failed"} == before, "a failed run's outputs are not cached"
     # Only the failure itself, for a build that waited on the lock meanwhile (tests/tool/test_execute.py).
     [failure] = after - before
-    assert failure.read_text().startswith("docs/chapters/03-plain.md:5: ZeroDivisionError")
+    message = Cache(cache, ".failed").read_text(failure.stem)
+    assert message is not None and message.startswith("docs/chapters/03-plain.md:5: ZeroDivisionError")
     edit(book / "docs/chapters/03-plain.md", "(x - 1)", "(x + 1)")
     fixed = mkdocs_build(book)
     assert fixed.returncode == 0 and executed(fixed) == ["docs/chapters/03-plain.md"]

@@ -9,16 +9,17 @@ from pathlib import Path
 import pytest
 
 from literate.blocks import parse_markdown
-from literate.standalone import (
+from literate.imports import third_party
+from literate.notebook import (
     PACKAGE_TAG,
-    absolute_links,
     SetupTexts,
+    absolute_links,
+    notebook,
     package_cells,
     package_code,
     package_sources,
+    readable,
     site_resolver,
-    standalone,
-    third_party,
 )
 
 SITE = "https://example.org/book/"
@@ -141,20 +142,18 @@ def test_the_notebook_gets_the_package_cell_before_its_first_code_cell_and_clean
     assert cell["metadata"] == {"jupyter": {"source_hidden": True}, "tags": [PACKAGE_TAG]}
     assert cell["outputs"] == [] and cell["execution_count"] is None
 
-    notebook = {
-        "cells": [
-            {"cell_type": "markdown", "id": "cell-0", "metadata": {}, "source": "# 第二章\n\n这一段的文字\n分在两行。"},
-            {"cell_type": "code", "id": "cell-1", "metadata": {}, "source": "print(1)", "outputs": []},
-            {"cell_type": "markdown", "id": "cell-2", "metadata": {}, "source": "见[第一章](01-a.md)。"},
-        ]
-    }
-    result = standalone(notebook, prelude, site_resolver(SITE, "chapters/02-b.md", URLS.get), join_lines=True)
+    cells = [
+        {"cell_type": "markdown", "metadata": {}, "source": "# 第二章\n\n这一段的文字\n分在两行。"},
+        {"cell_type": "code", "metadata": {}, "source": "print(1)", "outputs": []},
+        {"cell_type": "markdown", "metadata": {}, "source": "见[第一章](01-a.md)。"},
+    ]
+    result = notebook(readable(cells, prelude, site_resolver(SITE, "chapters/02-b.md", URLS.get), join_lines=True))
     assert [c["cell_type"] for c in result["cells"]] == ["markdown", "markdown", "code", "code", "markdown"]
     assert result["cells"][2] is not cell and result["cells"][2]["source"] == cell["source"]
     assert [c["id"] for c in result["cells"]] == [f"cell-{n}" for n in range(5)]
     assert result["cells"][0]["source"] == "# 第二章\n\n这一段的文字分在两行。"
     assert result["cells"][4]["source"] == "见[第一章](https://example.org/book/chapters/01-a/)。"
-    assert notebook["cells"][0]["source"].endswith("\n分在两行。"), "the input is not changed"
+    assert cells[0]["source"].endswith("\n分在两行。"), "the input is not changed"
 
 
 def test_a_chapter_that_imports_nothing_from_the_package_gets_no_package_cell(package):
@@ -162,6 +161,6 @@ def test_a_chapter_that_imports_nothing_from_the_package_gets_no_package_cell(pa
 
 
 def test_lines_are_joined_only_when_asked():
-    notebook = {"cells": [{"cell_type": "markdown", "metadata": {}, "source": "中文\n中文"}]}
-    assert standalone(notebook, [], resolve)["cells"][0]["source"] == "中文\n中文"
-    assert standalone(notebook, [], resolve, join_lines=True)["cells"][0]["source"] == "中文中文"
+    cells = [{"cell_type": "markdown", "metadata": {}, "source": "中文\n中文"}]
+    assert readable(cells, [], resolve)[0]["source"] == "中文\n中文"
+    assert readable(cells, [], resolve, join_lines=True)[0]["source"] == "中文中文"
