@@ -104,7 +104,7 @@ def discover_pages(site: Path) -> list[str]:
 
     Pages are `…/index.html` (MkDocs' directory URLs); the 404 pages are `404.html` and are left
     out, and so is anything under the theme's and the search's asset folders, and the site's
-    root page, which only leads to the editions (tests/test_translations.py checks it).
+    root page, which only leads to the editions (tests/site/test_translations.py checks it).
     """
     pages = []
     for index in sorted(site.rglob("index.html")):
