@@ -48,8 +48,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def execute(config_file: Path) -> int:
+    from mkdocs.exceptions import PluginError  # MkDocs is imported only here
+
     from .execute import ExecutionError
-    from .plugin import PluginError, make_executor, plugin_options  # MkDocs is imported only here
+    from .plugin import make_executor, plugin_options
 
     try:
         options = plugin_options(config_file)

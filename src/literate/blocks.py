@@ -80,7 +80,7 @@ def parse_info(info: str) -> tuple[str, frozenset[str]]:
 def parse_markdown(text: str, path: Path | str = "<string>", name: str | None = None) -> Chapter:
     """Parse Markdown text; line numbers count from the top of `text`."""
     name = name or str(path)
-    meta: dict = {}
+    meta: dict[str, Any] = {}
     body_line = 1
     match = FRONT_MATTER.match(text)
     if match:

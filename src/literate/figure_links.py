@@ -12,18 +12,18 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from typing import Callable, Optional
+from collections.abc import Callable
 
 _DATA_SVG = re.compile(r'(<img\b[^>]*\bsrc=")data:image/svg\+xml;base64,([A-Za-z0-9+/=\s]+)(")')
 
 
-def link_figures(html: str, find: Callable[[str], Optional[str]]) -> str:
-    def one(m: re.Match) -> str:
+def link_figures(html: str, find: Callable[[str], str | None]) -> str:
+    def one(m: re.Match[str]) -> str:
         try:
             svg = base64.b64decode(m[2], validate=False).decode("utf-8")
         except (binascii.Error, UnicodeDecodeError):
-            return m[0]
+            return str(m[0])
         url = find(svg)
-        return m[0] if url is None else f"{m[1]}{url}{m[3]}"
+        return str(m[0]) if url is None else f"{m[1]}{url}{m[3]}"
 
     return _DATA_SVG.sub(one, html)

@@ -56,22 +56,22 @@ INLINE = re.compile(
 REFERENCE = re.compile(r"^(?P<label> {0,3}\[[^\]\n]+\]:[ \t]*)(?P<target>\S+)(?P<rest>.*)$", re.MULTILINE)
 
 
-def absolute_links(markdown: str, resolve: Callable[[str], str | None]) -> str:
+def absolute_links(markdown: str, resolve: Resolver) -> str:
     """Relative link targets replaced by `resolve(target)`; a link it cannot resolve (None)
     becomes its text, an image its alt text, a reference definition is dropped."""
 
-    def inline(match: re.Match) -> str:
+    def inline(match: re.Match[str]) -> str:
         target = match["target"]
         if match["code"] or SCHEME.match(target or ""):
-            return match[0]
+            return str(match[0])
         url = resolve(target)
         if url is None:
-            return match["text"]
+            return str(match["text"])
         return f"{match['bang']}[{match['text']}]({url}{match['title'] or ''})"
 
-    def reference(match: re.Match) -> str:
+    def reference(match: re.Match[str]) -> str:
         if SCHEME.match(match["target"]):
-            return match[0]
+            return str(match[0])
         url = resolve(match["target"])
         return "" if url is None else f"{match['label']}{url}{match['rest']}"
 
@@ -80,7 +80,7 @@ def absolute_links(markdown: str, resolve: Callable[[str], str | None]) -> str:
 
 def site_resolver(
     site_url: str | None, page_src_uri: str, url_of: Callable[[str], str | None]
-) -> Callable[[str], str | None]:
+) -> Resolver:
     """Resolve a link written in the page `page_src_uri` (a docs-relative source path) to an
     absolute URL: `url_of` maps a source path to its site URL (MkDocs' `File.url`)."""
 
@@ -88,7 +88,7 @@ def site_resolver(
         path, _, anchor = target.partition("#")
         uri = posixpath.normpath(posixpath.join(posixpath.dirname(page_src_uri), path)) if path else page_src_uri
         url = url_of(uri) if site_url else None
-        if url is None:
+        if site_url is None or url is None:
             return None
         return urljoin(site_url, url) + (f"#{anchor}" if anchor else "")
 
@@ -102,7 +102,8 @@ def package_sources(package: str, package_dir: Path, modules: list[Path]) -> dic
     text = init.read_text(encoding="utf-8") if init.exists() else ""
     lines = text.split("\n")
     names = {p.stem for p in modules}
-    docstring, imports = [], []
+    docstring: list[str] = []
+    imports: list[str] = []
     for number, node in enumerate(ast.parse(text).body):
         if number == 0 and isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
             docstring.append("\n".join(lines[node.lineno - 1 : node.end_lineno]))
@@ -162,15 +163,15 @@ sys.meta_path.insert(0, _SourceImporter(_PACKAGE_SOURCES))'''
 
 def package_cells(
     blocks: tuple[Block, ...], package: str, package_dir: Path, texts: SetupTexts, wheel_url: str | None = None
-) -> list[dict]:
+) -> list[Cell]:
     """The explanation and the package cell for a chapter's blocks, or none if they import nothing from the package."""
     modules = package_modules(blocks, package, package_dir)
     if not modules:
         return []
     sources = package_sources(package, package_dir, modules)
     listed = texts.separator.join(f"`{name}`" for name in sources if name != package)
-    needs = third_party([b.code for b in blocks] + list(sources.values()), package)
-    needs = texts.separator.join(f"`{name}`" for name in needs)
+    needed = third_party([b.code for b in blocks] + list(sources.values()), package)
+    needs = texts.separator.join(f"`{name}`" for name in needed)
     text = texts.explanation.format(package=package, modules=listed, needs=needs)
     if wheel_url:
         text += "\n\n" + texts.install.format(wheel_url=wheel_url)
@@ -229,7 +230,7 @@ def export_notebook(
     return json.dumps(notebook(cells), ensure_ascii=False, indent=1, sort_keys=True) + "\n"
 
 
-def _markdown_cell(text: str) -> dict | None:
+def _markdown_cell(text: str) -> Cell | None:
     text = text.strip("\n")
     return {"cell_type": "markdown", "metadata": {}, "source": text} if text.strip() else None
 
@@ -258,7 +259,7 @@ def chapter_cells(chapter: Chapter, outputs: tuple[tuple[Output, ...], ...]) -> 
     return cells
 
 
-def _notebook_output(output: Output, count: int) -> dict:
+def _notebook_output(output: Output, count: int) -> dict[str, Any]:
     """An output in the shape nbformat defines."""
     if isinstance(output, Stream):
         return {"output_type": "stream", "name": output.name, "text": output.text}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import asdict, dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -68,17 +69,18 @@ class Truncated:
 
 
 Output = Stream | Result | Figure | Error | Truncated
-KINDS: dict[str, type] = {"stream": Stream, "result": Result, "figure": Figure, "error": Error, "truncated": Truncated}
+KINDS: dict[str, type[Output]] = {"stream": Stream, "result": Result, "figure": Figure, "error": Error, "truncated": Truncated}
 _KIND_OF = {cls: kind for kind, cls in KINDS.items()}
 
 
-def to_json(output: Output) -> dict:
+def to_json(output: Output) -> dict[str, Any]:
     return {"kind": _KIND_OF[type(output)], **asdict(output)}
 
 
-def from_json(data: dict) -> Output:
+def from_json(data: dict[str, Any]) -> Output:
     fields = dict(data)
     cls = KINDS[fields.pop("kind")]
     if cls is Error:
         fields["frames"] = tuple(Frame(**f) for f in fields.get("frames", ()))
-    return cls(**fields)
+    output: Output = cls(**fields)
+    return output

@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -159,14 +160,15 @@ class Pool:
         *lines, self._buffer = self._buffer.split(b"\n")
         return [message_from_line(line) for line in lines]
 
-    def run(self, work: list[Work], keep_going: bool = False):
+    def run(self, work: list[Work], keep_going: bool = False) -> Iterator[Finished | Failed]:
         """Run every chapter; yield a `Finished` or `Failed` for each as it ends.
 
         Unless `keep_going`, a failure stops the chapters after it in reading order (they yield
         nothing) while the earlier ones run to their end: the first failure in reading order is
         then always among those yielded, whatever the number of workers or the timing.
         """
-        pending, running = sorted(work, key=lambda w: w.position), {}
+        pending = sorted(work, key=lambda w: w.position)
+        running: dict[int, Running] = {}
         first_failure = len(work) + 1 + max((w.position for w in work), default=0)
         with tempfile.TemporaryDirectory(prefix="literate-") as folder:
             try:
@@ -179,9 +181,9 @@ class Pool:
                     deadlines = [job.deadline for job in running.values() if not job.timed_out]
                     wait = min(deadlines) - time.monotonic() if deadlines else 1.0
                     for message in self._messages(wait):
-                        job = running.get(message.job)
-                        if job is None:
+                        if message.job not in running:
                             continue
+                        job = running[message.job]
                         if isinstance(message, Started):
                             job.pid = message.pid
                             continue

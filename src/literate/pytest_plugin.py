@@ -23,27 +23,30 @@ import ast
 import os
 import sys
 
+from collections.abc import Generator
+from typing import Any, NoReturn
+
 import pytest
 
-_chains: dict[str, tuple[str, dict]] = {}  # chapter file -> (source run so far, its namespace)
+_chains: dict[str, tuple[str, dict[str, Any]]] = {}  # chapter file -> (source run so far, its namespace)
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_setup(item):
+def pytest_runtest_setup(item: pytest.Item) -> Generator[None, object, object]:
     result = yield
     runner = getattr(item, "runner", None)
     if getattr(item, "test_definition", None) is not None and runner is not None:
-        item.runner = ChainRunner(runner)
+        setattr(item, "runner", ChainRunner(runner))  # noqa: B010 - pytest-markdown-docs' own attribute
     return result
 
 
 class ChainRunner:
     """The item's own runner, run once per block of a chain rather than once per block before it."""
 
-    def __init__(self, runner):
+    def __init__(self, runner: Any) -> None:
         self.runner = runner
 
-    def runtest(self, test, args, *, asyncio_runner=None):
+    def runtest(self, test: Any, args: dict[str, Any], *, asyncio_runner: Any = None) -> None:
         path = str(test.source_path)
         previous = _chains.pop(path, None)
         real_exit = os._exit
@@ -63,12 +66,12 @@ class ChainRunner:
             _close_figures()
         _chains[path] = (test.source, namespace)
 
-    def repr_failure(self, test, excinfo, style=None):
+    def repr_failure(self, test: Any, excinfo: Any, style: Any = None) -> Any:
         return self.runner.repr_failure(test, excinfo, style)
 
 
-def _refuse_exit(code: int = 0) -> None:
-    raise RuntimeError(f"the block called os._exit({code}), which would end the test run without a report")
+def _refuse_exit(status: int) -> NoReturn:
+    raise RuntimeError(f"the block called os._exit({status}), which would end the test run without a report")
 
 
 def _close_figures() -> None:

@@ -16,6 +16,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from typing import Any
+
 import tinycss2
 
 from .atomic import write_atomic
@@ -82,7 +84,7 @@ def _indexed(css: str) -> tuple[_Rule, ...]:
     return tuple(r for r in map(_index, tinycss2.parse_stylesheet(css, skip_whitespace=True, skip_comments=True)) if r)
 
 
-def _index(rule) -> _Rule | None:
+def _index(rule: Any) -> _Rule | None:
     if rule.type == "at-rule":
         if rule.lower_at_keyword in _DROPPED_AT_RULES:
             return None
@@ -103,8 +105,8 @@ def _kept(rule: _Rule, classes: frozenset[str]) -> str:
         return f"@media{rule.media}{{{kept}}}" if kept else ""
     if rule.text:
         return rule.text
-    kept = [selector for needed, selector in rule.selectors if needed <= classes]
-    return ",".join(kept) + "{" + rule.body + "}" if kept else ""
+    selectors = [selector for needed, selector in rule.selectors if needed <= classes]
+    return ",".join(selectors) + "{" + rule.body + "}" if selectors else ""
 
 
 def _needed(selector: str) -> set[str]:
@@ -112,9 +114,10 @@ def _needed(selector: str) -> set[str]:
     return set(_SELECTOR_CLASS.findall(_NOT.sub("", selector)))
 
 
-def _split_selectors(prelude) -> list[str]:
+def _split_selectors(prelude: list[Any]) -> list[str]:
     """A selector list split at its top-level commas (a comma inside :is(...) stays)."""
-    parts, current = [], []
+    parts: list[str] = []
+    current: list[Any] = []
     for token in prelude:
         if token.type == "literal" and token.value == ",":
             parts.append(tinycss2.serialize(current))

@@ -23,6 +23,8 @@ import signal
 import sys
 import time
 import traceback
+from collections.abc import Callable
+from typing import Any, cast
 
 from literate.outputs import Error, Figure, Frame, Output, Result, Stream, Truncated
 from literate.protocol import BlockReply, ChapterRequest, Exited, Job, ServerMessage, Started, message_to_line
@@ -38,7 +40,7 @@ class Capture(io.TextIOBase):
     text is counted but not kept.
     """
 
-    def __init__(self, name: str, parts: list, budget: "Budget"):
+    def __init__(self, name: str, parts: list[Any], budget: Budget):
         self.name, self.parts, self.budget = name, parts, budget
 
     def writable(self) -> bool:
@@ -70,24 +72,30 @@ class Budget:
         return kept
 
 
-def collected(parts: list, budget: Budget) -> list[Output]:
+def collected(parts: list[Any], budget: Budget) -> list[Output]:
     """The outputs a block made, in order: consecutive text to one stream becomes one output."""
     outputs = [Stream(p[0], "".join(p[1])) if isinstance(p, list) else p for p in parts]
     return outputs + ([Truncated(budget.dropped, budget.limit)] if budget.dropped else [])
 
 
-try:  # imported here, once, in the pool's server
-    from IPython.lib.pretty import pretty as display_text  # the text/plain form a notebook shows
-except ImportError:  # IPython is optional; repr is what it falls back to anyway
-    display_text = repr
+def _display_text() -> Callable[[object], str]:
+    """IPython's text/plain form, the one a notebook shows; repr, what it falls back to, without it."""
+    try:  # imported here, once, in the pool's server
+        from IPython.lib.pretty import pretty
+    except ImportError:  # IPython is optional
+        return repr
+    return cast(Callable[[object], str], pretty)
 
 
-def split_last_expression(tree: ast.Module, source_lines: list[str]):
+display_text = _display_text()
+
+
+def split_last_expression(tree: ast.Module, source_lines: list[str]) -> tuple[ast.Module, ast.Expression | None]:
     """Split off the final expression statement, unless a trailing `;` silences it (as IPython does)."""
     if not tree.body or not isinstance(tree.body[-1], ast.Expr):
         return tree, None
     last = tree.body[-1]
-    rest_of_line = source_lines[last.end_lineno - 1][last.end_col_offset :]
+    rest_of_line = source_lines[(last.end_lineno or last.lineno) - 1][last.end_col_offset :]
     if rest_of_line.lstrip().startswith(";"):
         return tree, None
     return ast.Module(tree.body[:-1], type_ignores=[]), ast.Expression(last.value)
@@ -116,7 +124,7 @@ def figure_outputs() -> list[Figure]:
     return figures
 
 
-def figure_alt_text(figure) -> str:
+def figure_alt_text(figure: Any) -> str:
     """Describe a figure from its label, or its suptitle, or each axes' title (else its axis labels)."""
     text = figure.get_label() or figure.get_suptitle()
     if not text:
@@ -138,16 +146,16 @@ def error_output(exc: BaseException, filename: str) -> Error:
         frame = Frame(exc.lineno, (exc.text or "").strip())
         return Error(type(exc).__name__, exc.msg, (frame,), "".join(traceback.format_exception_only(exc)))
     frames = tuple(
-        Frame(f.lineno, (f.line or "").strip())
+        Frame(f.lineno or 0, (f.line or "").strip())
         for f in traceback.extract_tb(exc.__traceback__)
         if f.filename == filename
     )
     return Error(type(exc).__name__, str(exc), frames, "".join(traceback.format_exception(exc)))
 
 
-def run_block(code: str, line: int, filename: str, namespace: dict, output_limit: int) -> list[Output]:
+def run_block(code: str, line: int, filename: str, namespace: dict[str, Any], output_limit: int) -> list[Output]:
     """Run one block; line numbers in its code objects are the chapter file's own."""
-    parts: list = []
+    parts: list[Any] = []
     budget = Budget(output_limit)
     source = "\n" * (line - 1) + code
     saved = sys.stdout, sys.stderr
@@ -169,9 +177,9 @@ def run_block(code: str, line: int, filename: str, namespace: dict, output_limit
     return [*collected(parts, budget), *figure_outputs()]
 
 
-def run_chapter(request: ChapterRequest, send) -> None:
+def run_chapter(request: ChapterRequest, send: Callable[[BlockReply], None]) -> None:
     """Run the blocks in order in one namespace; stop at the first that raises."""
-    namespace = {"__name__": "__main__", "__builtins__": builtins}
+    namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": builtins}
     os.chdir(request.cwd)
     for index, block in enumerate(request.blocks):
         outputs = tuple(run_block(block.code, block.line, request.path, namespace, request.output_limit))
