@@ -11,7 +11,6 @@ from __future__ import annotations
 import cProfile
 import pstats
 import sys
-from pathlib import Path
 
 # Stage -> (file suffix, function name) of the entry points whose cumulative time is the stage's.
 STAGES = {

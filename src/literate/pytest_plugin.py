@@ -22,7 +22,6 @@ from __future__ import annotations
 import ast
 import os
 import sys
-
 from collections.abc import Generator
 from typing import Any, NoReturn
 

@@ -15,7 +15,6 @@ import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
-
 from typing import Any
 
 import tinycss2
@@ -34,7 +33,7 @@ def page_classes(html: str) -> frozenset[str]:
     pieces = html.split('class="')
     return frozenset(
         name
-        for before, piece in zip(pieces, pieces[1:])
+        for before, piece in zip(pieces, pieces[1:], strict=False)
         if not (before[-1:].isalnum() or before[-1:] == "_")  # `class=`, not `subclass=`
         for name in piece[: piece.find('"')].split()
     )
@@ -76,7 +75,7 @@ class _Rule:
     selectors: tuple[tuple[frozenset[str], str], ...] = ()  # (classes it needs, selector)
     body: str = ""
     media: str | None = None  # the prelude of an @media rule, whose rules are `inner`
-    inner: tuple["_Rule", ...] = ()
+    inner: tuple[_Rule, ...] = ()
 
 
 @functools.lru_cache(maxsize=8)

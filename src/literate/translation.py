@@ -16,7 +16,7 @@ def differences(source: Chapter, translation: Chapter) -> list[str]:
     """One message per fenced block of `translation` that differs from `source`'s; [] when none."""
     ours, theirs = translation.blocks, source.blocks
     problems = []
-    for number, (mine, original) in enumerate(zip(ours, theirs), start=1):
+    for number, (mine, original) in enumerate(zip(ours, theirs, strict=False), start=1):
         if problem := describe_difference(mine, original):
             problems.append(
                 f"{translation.name}:{mine.line - 1}: block {number} differs from block {number} of "
@@ -37,7 +37,7 @@ def describe_difference(mine: Block, original: Block) -> str | None:
     if mine.lang in TRANSLATED_TEXT or mine.code == original.code:
         return None
     my_lines, original_lines = mine.code.split("\n"), original.code.split("\n")
-    for index, (a, b) in enumerate(zip(my_lines, original_lines)):
+    for index, (a, b) in enumerate(zip(my_lines, original_lines, strict=False)):
         if a != b:
             return f"first difference at line {mine.line + index}: {a!r} instead of {b!r} (line {original.line + index})"
     index = min(len(my_lines), len(original_lines))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Callable
+from collections.abc import Callable
 
 from .blocks import Chapter
 from .outputs import Error, Figure, Output, Result, Stream, Truncated

@@ -17,11 +17,11 @@ import gzip
 import http.server
 import re
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Iterator
 from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -53,7 +53,7 @@ AXE_BLOCKING = ("serious", "critical")
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format, *args):  # noqa: A002 - the stdlib's signature
+    def log_message(self, format, *args):
         pass
 
 
@@ -65,7 +65,7 @@ _COMPRESSED_TYPES = (".html", ".css", ".js", ".json", ".svg", ".ipynb", ".xml", 
 class _CompressingHandler(_QuietHandler):
     """Serves the site as a static host does: text gzip-compressed for a browser that accepts it."""
 
-    def do_GET(self):  # noqa: N802 - the stdlib's name
+    def do_GET(self):
         path = Path(self.translate_path(self.path))
         if path.is_dir() and self.path.split("?")[0].endswith("/"):
             path = path / "index.html"
@@ -165,7 +165,7 @@ def pages_with_new_styles(site: Path, pages: list[str]) -> set[str]:
     return new
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def page_html(site: Path, rel: str) -> str:
     """A built page's HTML (`rel` as `discover_pages` gives it), read once per process."""
     return (site / rel / "index.html").read_text(encoding="utf-8")

@@ -27,16 +27,15 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from builds import ROOT
 from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 
-from builds import ROOT
-
 from literate.blocks import parse_file
-from literate.project import Project
 from literate.imports import third_party
 from literate.notebook import PACKAGE_TAG
+from literate.project import Project
 
 PROJECT = Project.load(ROOT)
 CHAPTERS = PROJECT.chapter_files()

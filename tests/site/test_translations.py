@@ -16,9 +16,8 @@ from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import pytest
-from mkdocs.config import load_config
-
 from builds import ROOT
+from mkdocs.config import load_config
 
 from literate.blocks import parse_file
 from literate.project import Project
