@@ -5,10 +5,13 @@ Graphviz compiled to WebAssembly (`@viz-js/viz`, an npm package of the project) 
 the math), so building needs no system package, and the page needs no script. The SVG is
 cached by its source and the renderer's version under the cache folder it is given.
 
-Graphviz in WebAssembly has no fonts: it sizes text with its built-in metrics of Times,
-Helvetica and Courier (an unknown name gets Times'). So the page's generic families are laid
-out with the metrics that match them (`monospace` with Courier's, `sans-serif` with Helvetica's,
-`serif` with Times'), and the SVG names the generic family again: the page's own fonts draw it.
+Graphviz in WebAssembly has no fonts: it sizes text with built-in metrics of a few families
+(an unknown name gets Times', the narrowest), so text would overflow its box. The page's generic
+families are laid out with the metrics of the widest common font of each (`monospace`: Courier,
+the width of every monospace font; `sans-serif`: DejaVu Sans, Linux's default and wider than
+Helvetica or Arial; `serif`: Georgia), and the SVG names the generic family again, so the page's
+own fonts draw it in boxes that hold it on every system. (Graphviz counts a character beyond
+ASCII as three spaces: with DejaVu Sans' that is 0.95 of a CJK character's width.)
 
 The drawing takes its colours from the page: black strokes, fills and text become
 `currentColor`, the white background is dropped, and node fills are left to the stylesheet
@@ -26,12 +29,14 @@ from .atomic import write_atomic
 from .blocks import parse_file
 from .node_renderer import SCRIPT, NodeRenderer, RendererError
 
-_VERSION = "2"  # bump when the pre- or post-processing below changes: cached drawings are redrawn
+_VERSION = "3"  # bump when the pre- or post-processing below changes: cached drawings are redrawn
 
-# Generic CSS families -> the Graphviz family whose built-in metrics fit them.
-_METRICS = {"monospace": "Courier", "sans-serif": "Helvetica", "serif": "Times"}
+# Generic CSS families -> the Graphviz family whose built-in metrics lay them out, and how the
+# SVG then names it.
+_METRICS = {"monospace": ("Courier", "Courier,monospace"), "sans-serif": ("DejaVu Sans", "DejaVu Sans"), "serif": ("Georgia", "Georgia")}
 _FONT_ATTRIBUTE = re.compile(r'\b(fontname|face)(\s*=\s*)"(monospace|sans-serif|serif)"', re.IGNORECASE)
-_SVG_FAMILY = re.compile(r'font-family="(?:Courier|Helvetica|Times)[^",]*,(monospace|sans-serif|serif)"', re.IGNORECASE)
+_SVG_FAMILY = re.compile("|".join(f'font-family="{re.escape(svg)}"' for _, svg in _METRICS.values()))
+_GENERIC = {f'font-family="{svg}"': f'font-family="{generic}"' for generic, (_, svg) in _METRICS.items()}
 
 
 class DiagramError(ValueError):
@@ -85,7 +90,7 @@ class Diagrams:
 
 
 def _metric_font(found: re.Match) -> str:
-    return f'{found[1]}{found[2]}"{_METRICS[found[3].lower()]}"'
+    return f'{found[1]}{found[2]}"{_METRICS[found[3].lower()][0]}"'
 
 
 def themeable(svg: str) -> str:
@@ -97,7 +102,7 @@ def themeable(svg: str) -> str:
     # The background: the first polygon, white, of the graph.
     svg = re.sub(r'<polygon fill="white" stroke="(?:transparent|none)"[^>]*/>\s*', "", svg, count=1)
     svg = re.sub(r'(fill|stroke)="black"', r'\1="currentColor"', svg)
-    svg = _SVG_FAMILY.sub(lambda found: f'font-family="{found[1].lower()}"', svg)
+    svg = _SVG_FAMILY.sub(lambda found: _GENERIC[found[0]], svg)
     svg = re.sub(r'\s(width|height)="[^"]*pt"', "", svg, count=2)  # the stylesheet sizes it
     name = html.escape(html.unescape(label.group(1)), quote=True) if label else "diagram"
     return svg.replace("<svg", f'<svg role="img" aria-label="{name}"', 1).strip()

@@ -113,7 +113,7 @@ def test_a_node_older_than_the_project_needs_is_refused_by_the_renderer(tmp_path
         renderer.close()
 
 
-DIAGRAM = 'digraph "循环" { node [fontname="sans-serif"]; a [label=<数据<br/><font face="monospace">data_iter</font>>]; a -> b [label="下一个"] }'
+DIAGRAM = 'digraph "循环" { node [fontname="sans-serif"]; edge [fontname="sans-serif"]; a [label=<数据<br/><font face="monospace">data_iter</font>>]; a -> b [label="下一个"] }'
 
 
 @needs_node
@@ -123,23 +123,26 @@ def test_a_diagram_is_an_inline_svg_that_follows_the_scheme_and_the_page_fonts(t
     assert html.startswith('<div class="literate-diagram"><svg role="img" aria-label="循环"')
     assert 'stroke="currentColor"' in html and "black" not in html and 'fill="white"' not in html
     assert "下一个" in html and "数据" in html and "<title>" not in html
-    # Laid out with Courier's and Helvetica's metrics, drawn in the page's own families.
+    # Laid out with Courier's and DejaVu Sans' metrics, drawn in the page's own families.
     assert 'font-family="monospace"' in html and 'font-family="sans-serif"' in html
-    assert "Courier" not in html and "Helvetica" not in html and "Times" not in html
+    assert "Courier" not in html and "DejaVu" not in html and "Times" not in html
     assert len(list(tmp_path.rglob("*.svg"))) == 1 and diagrams.drawn == 1
     diagrams.draw(DIAGRAM.replace("a -> b", "a -> c"))
     assert len(list(tmp_path.rglob("*.svg"))) == 2  # a changed source is drawn again
 
 
 @needs_node
-def test_monospace_text_is_laid_out_with_monospace_metrics(tmp_path, renderer):
-    """Graphviz in WebAssembly would size `monospace` text as Times (narrower): its box would
-    be too small for the text the page draws in it."""
-    def width(font: str) -> float:
-        svg = Diagrams(tmp_path, renderer).draw(f'digraph {{ a [shape=box fontname="{font}" label="sgd(params, lr, batch_size)"] }}')
+def test_generic_families_are_laid_out_with_metrics_as_wide_as_their_common_fonts(tmp_path, renderer):
+    """Graphviz in WebAssembly would size `monospace` and `sans-serif` text as Times (narrower):
+    the boxes would be too small for the text the page draws in them."""
+    def width(font: str, label: str = "outputs and figures on the page") -> float:
+        svg = Diagrams(tmp_path, renderer).draw(f'digraph {{ a [shape=box fontname="{font}" label="{label}"] }}')
         return float(re.search(r'viewBox="[\d.]+ [\d.]+ ([\d.]+)', svg)[1])
 
     assert width("monospace") == width("Courier") > width("Times") * 1.2
+    assert width("sans-serif") == width("DejaVu Sans") > width("Helvetica") * 1.1
+    # A CJK character (three bytes, each counted as a space) comes close to its real width of one em.
+    assert width("sans-serif", "页面上的输出与图") > width("Times", "页面上的输出与图") * 1.2
 
 
 @needs_node
