@@ -1,9 +1,17 @@
 """Diagrams drawn when the site is built: a Graphviz DOT source becomes an inline SVG.
 
-`fence_format` is a `pymdownx.superfences` custom fence format function (its documented
-signature), so a ```` ```dot ```` block in a page is drawn by `dot -Tsvg` (Debian: graphviz)
-with no browser and no script at run time. The SVG is cached by its source under
-`.cache/diagrams/` (or $LITERATE_DIAGRAM_CACHE): a changed source is drawn again.
+Graphviz compiled to WebAssembly (`@viz-js/viz`, an npm package of the project) draws each
+```` ```dot ```` block in the build's Node process (`node_renderer.NodeRenderer`, shared with
+the math), so building needs no system package, and the page needs no script. The SVG is
+cached by its source and the renderer's version under the cache folder it is given.
+
+Graphviz in WebAssembly has no fonts: it sizes text with built-in metrics of a few families
+(an unknown name gets Times', the narrowest), so text would overflow its box. The page's generic
+families are laid out with the metrics of the widest common font of each (`monospace`: Courier,
+the width of every monospace font; `sans-serif`: DejaVu Sans, Linux's default and wider than
+Helvetica or Arial; `serif`: Georgia), and the SVG names the generic family again, so the page's
+own fonts draw it in boxes that hold it on every system. (Graphviz counts a character beyond
+ASCII as three spaces: with DejaVu Sans' that is 0.95 of a CJK character's width.)
 
 The drawing takes its colours from the page: black strokes, fills and text become
 `currentColor`, the white background is dropped, and node fills are left to the stylesheet
@@ -14,40 +22,75 @@ from __future__ import annotations
 
 import hashlib
 import html
-import os
 import re
-import shutil
-import subprocess
 from pathlib import Path
 
 from .atomic import write_atomic
+from .blocks import parse_file
+from .node_renderer import SCRIPT, NodeRenderer, RendererError
 
-_VERSION = "1"  # bump when the post-processing below changes: cached drawings are redrawn
+_VERSION = "3"  # bump when the pre- or post-processing below changes: cached drawings are redrawn
+
+# Generic CSS families -> the Graphviz family whose built-in metrics lay them out, and how the
+# SVG then names it.
+_METRICS = {"monospace": ("Courier", "Courier,monospace"), "sans-serif": ("DejaVu Sans", "DejaVu Sans"), "serif": ("Georgia", "Georgia")}
+_FONT_ATTRIBUTE = re.compile(r'\b(fontname|face)(\s*=\s*)"(monospace|sans-serif|serif)"', re.IGNORECASE)
+_SVG_FAMILY = re.compile("|".join(f'font-family="{re.escape(svg)}"' for _, svg in _METRICS.values()))
+_GENERIC = {f'font-family="{svg}"': f'font-family="{generic}"' for generic, (_, svg) in _METRICS.items()}
 
 
 class DiagramError(ValueError):
-    """A source Graphviz rejects, or no Graphviz."""
+    """A source Graphviz rejects, or no way to run Graphviz; `line` is its line in the source, if known."""
+
+    def __init__(self, message: str, line: int | None = None):
+        super().__init__(message)
+        self.line = line
 
 
-def cache_dir() -> Path:
-    return Path(os.environ.get("LITERATE_DIAGRAM_CACHE", ".cache/diagrams"))
+class Diagrams:
+    def __init__(self, cache_dir: Path, renderer: NodeRenderer):
+        self.cache_dir = Path(cache_dir)
+        self.renderer = renderer
+        self.drawn = 0  # diagrams Graphviz drew in this build (cache misses)
+        self._salt: str | None = None
+
+    @property
+    def salt(self) -> str:
+        """What else decides the drawing: the renderer's version, its script, this module's processing."""
+        if self._salt is None:
+            try:
+                version = self.renderer.package_version("@viz-js/viz")
+            except RendererError as error:
+                raise DiagramError(str(error)) from None
+            script = hashlib.sha256(SCRIPT.read_bytes()).hexdigest()[:16]
+            self._salt = f"{_VERSION} viz {version} {script}"
+        return self._salt
+
+    def draw(self, source: str) -> str:
+        """The inline SVG for a DOT source (from the cache when drawn before)."""
+        key = hashlib.sha256(f"{self.salt}\n{source}".encode()).hexdigest()
+        path = self.cache_dir / key[:2] / f"{key[2:]}.svg"
+        if path.is_file():
+            return path.read_text(encoding="utf-8")
+        try:
+            (answer,) = self.renderer.ask([{"dot": _FONT_ATTRIBUTE.sub(_metric_font, source)}])
+        except RendererError as error:
+            raise DiagramError(str(error)) from None
+        if "error" in answer:
+            found = re.search(r"\bin line (\d+)", answer["error"])
+            raise DiagramError(f"Graphviz cannot draw this diagram: {answer['error']}", int(found[1]) if found else None)
+        svg = themeable(answer["svg"])
+        write_atomic(path, svg)
+        self.drawn += 1
+        return svg
+
+    def fence(self, source: str) -> str:
+        """The HTML that replaces a ```` ```dot ```` block."""
+        return f'<div class="literate-diagram">{self.draw(source)}</div>'
 
 
-def draw(source: str) -> str:
-    """The inline SVG for a DOT source (from the cache when drawn before)."""
-    key = hashlib.sha256(f"{_VERSION}\n{source}".encode()).hexdigest()
-    path = cache_dir() / f"{key}.svg"
-    if path.is_file():
-        return path.read_text(encoding="utf-8")
-    dot = shutil.which("dot")
-    if dot is None:
-        raise DiagramError("`dot` not found: install Graphviz (apt-get install graphviz) to draw the diagrams")
-    result = subprocess.run([dot, "-Tsvg"], input=source, capture_output=True, text=True, encoding="utf-8")
-    if result.returncode != 0:
-        raise DiagramError(f"Graphviz cannot draw this diagram:\n{result.stderr.strip()}")
-    svg = themeable(result.stdout)
-    write_atomic(path, svg)
-    return svg
+def _metric_font(found: re.Match) -> str:
+    return f'{found[1]}{found[2]}"{_METRICS[found[3].lower()][0]}"'
 
 
 def themeable(svg: str) -> str:
@@ -59,16 +102,17 @@ def themeable(svg: str) -> str:
     # The background: the first polygon, white, of the graph.
     svg = re.sub(r'<polygon fill="white" stroke="(?:transparent|none)"[^>]*/>\s*', "", svg, count=1)
     svg = re.sub(r'(fill|stroke)="black"', r'\1="currentColor"', svg)
+    svg = _SVG_FAMILY.sub(lambda found: _GENERIC[found[0]], svg)
     svg = re.sub(r'\s(width|height)="[^"]*pt"', "", svg, count=2)  # the stylesheet sizes it
     name = html.escape(html.unescape(label.group(1)), quote=True) if label else "diagram"
     return svg.replace("<svg", f'<svg role="img" aria-label="{name}"', 1).strip()
 
 
-def fence_format(source, language, css_class, options, md, **kwargs):
-    """pymdownx.superfences custom fence: ```` ```dot ```` -> <div class="literate-diagram"><svg …>."""
-    try:
-        svg = draw(source)
-    except DiagramError as error:
-        # superfences has no error channel; the build's strict mode must still stop on it.
-        raise DiagramError(f"{error}\nin the diagram:\n{source}") from None
-    return f'<div class="literate-diagram">{svg}</div>'
+def source_line(path: Path, source: str, line: int | None) -> int | None:
+    """The line, in the Markdown file at `path`, of a ```` ```dot ```` block's `line` (1-based;
+    its first line if None), or None if no block of the file holds `source`."""
+    wanted = source.strip("\n")
+    for block in parse_file(path).blocks:
+        if block.lang == "dot" and block.code.strip("\n") == wanted:
+            return block.line + (line - 1 if line else 0)
+    return None

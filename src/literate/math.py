@@ -5,8 +5,8 @@ Knows nothing of MkDocs. `Typesetter.page(html)` replaces, in one page's HTML,
   `\\begin{env}…\\end{env}`;
 - the `$…$`, `$$…$$` and `\\begin{env}…\\end{env}` that nbconvert leaves in a notebook's
   rendered Markdown cells (outside their code).
-Formulas are rendered by one Node process per build (`node/katex-lines.cjs`, KaTeX from the
-project's node_modules), fed a page's formulas at once, and cached one file per formula under
+Formulas are rendered by KaTeX in the build's Node process (`node_renderer.NodeRenderer`, shared
+with the diagrams), fed a page's formulas at once, and cached one file per formula under
 `cache_dir`, keyed by the formula, its mode, the KaTeX version and the script: a warm build
 starts no Node at all.
 """
@@ -16,16 +16,11 @@ from __future__ import annotations
 import hashlib
 import html as htmllib
 import json
-import os
 import re
-import shutil
-import subprocess
-import threading
 from pathlib import Path
 
 from .atomic import write_atomic
-
-SCRIPT = Path(__file__).with_name("node") / "katex-lines.cjs"
+from .node_renderer import SCRIPT, NodeRenderer, RendererError
 
 # pymdownx.arithmatex, generic mode: <span class="arithmatex">\(…\)</span>, <div class="arithmatex">\[…\]</div>
 _ARITHMATEX = re.compile(
@@ -45,15 +40,17 @@ _DOLLAR_MATH = re.compile(
 
 
 class MathError(ValueError):
-    """A formula KaTeX cannot typeset, or no way to run KaTeX."""
+    """A formula KaTeX cannot typeset (`formulas` holds their TeX), or no way to run KaTeX."""
+
+    def __init__(self, message: str, formulas: tuple[str, ...] = ()):
+        super().__init__(message)
+        self.formulas = formulas
 
 
 class Typesetter:
-    def __init__(self, cache_dir: Path, node_modules: Path, node: str = "node"):
+    def __init__(self, cache_dir: Path, renderer: NodeRenderer):
         self.cache_dir = Path(cache_dir)
-        self.node_modules = Path(node_modules)
-        self.node = node
-        self.process: subprocess.Popen | None = None
+        self.renderer = renderer
         self.rendered = 0  # formulas Node typeset in this build (cache misses)
         self._salt: str | None = None
 
@@ -86,17 +83,21 @@ class Typesetter:
         paths = [self._cache_path(tex, display) for tex, display in formulas]
         unique = dict.fromkeys(f for f, p in zip(formulas, paths) if not p.is_file())
         if unique:
-            answers = self._ask_node([{"tex": t, "display": d} for t, d in unique])
-            problems = []
+            try:
+                answers = self.renderer.ask([{"tex": t, "display": d} for t, d in unique])
+            except RendererError as error:
+                raise MathError(str(error)) from None
+            problems, rejected = [], []
             for (tex, display), answer in zip(unique, answers):
                 if "error" in answer:
                     delimiters = ("$$", "$$") if display else ("$", "$")
                     problems.append(f"{delimiters[0]}{tex}{delimiters[1]}: {answer['error']}")
+                    rejected.append(tex)
                 else:
                     write_atomic(self._cache_path(tex, display), answer["html"])
                     self.rendered += 1
             if problems:
-                raise MathError("KaTeX cannot typeset:\n  " + "\n  ".join(problems))
+                raise MathError("KaTeX cannot typeset:\n  " + "\n  ".join(problems), tuple(rejected))
         return [p.read_text(encoding="utf-8") for p in paths]
 
     def _cache_path(self, tex: str, display: bool) -> Path:
@@ -108,63 +109,13 @@ class Typesetter:
     def salt(self) -> str:
         """What else decides the output: KaTeX's version and the script's options."""
         if self._salt is None:
-            package = self.node_modules / "katex" / "package.json"
-            if not package.is_file():
-                raise MathError(f"{package} not found: run `npm ci` (the site typesets its math with KaTeX)")
-            version = json.loads(package.read_text(encoding="utf-8"))["version"]
+            try:
+                version = self.renderer.package_version("katex")
+            except RendererError as error:
+                raise MathError(str(error)) from None
             script = hashlib.sha256(SCRIPT.read_bytes()).hexdigest()[:16]
             self._salt = f"katex {version} {script}"
         return self._salt
-
-    def _ask_node(self, requests: list[dict]) -> list[dict]:
-        process = self._start()
-        # A writer thread: Node answers while it still reads, and a full pipe must not block both.
-        def write():
-            try:
-                for request in requests:
-                    process.stdin.write(json.dumps(request, ensure_ascii=False) + "\n")
-                process.stdin.flush()
-            except BrokenPipeError:
-                pass
-
-        writer = threading.Thread(target=write, daemon=True)
-        writer.start()
-        answers = []
-        for _ in requests:
-            line = process.stdout.readline()
-            if not line:
-                self.close()
-                raise MathError(f"the KaTeX process ({SCRIPT}) stopped before answering")
-            answers.append(json.loads(line))
-        writer.join()
-        return answers
-
-    def _start(self) -> subprocess.Popen:
-        if self.process is None or self.process.poll() is not None:
-            self.salt  # noqa: B018 - fails clearly when KaTeX is not installed
-            node = shutil.which(self.node)
-            if node is None:
-                raise MathError(f"`{self.node}` not found: Node.js typesets the site's math at build time")
-            self.process = subprocess.Popen(
-                [node, str(SCRIPT)],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                text=True,
-                encoding="utf-8",
-                env={**os.environ, "NODE_PATH": str(self.node_modules)},
-            )
-        return self.process
-
-    def close(self) -> None:
-        if self.process is not None:
-            self.process.stdin.close()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-            self.process.stdout.close()
-            self.process = None
 
 
 def _in_notebook_markdown(html: str, change) -> str:
