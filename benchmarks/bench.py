@@ -19,8 +19,8 @@ from pathlib import Path
 
 from growth import measure
 
-from literate.blocks import parse_file
-from literate.imports import package_modules
+from literate.source.blocks import parse_file
+from literate.source.imports import package_modules
 from literate.project import Project
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,7 +30,7 @@ FLOOR = """
 import sys, matplotlib
 matplotlib.use("Agg")
 import torch, matplotlib.pyplot as plt
-from literate.blocks import parse_file
+from literate.source.blocks import parse_file
 for path in sys.argv[1:]:
     namespace = {"__name__": "__main__"}
     for block in parse_file(path).python_blocks:

@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from literate.collect import SAVE_MARK
+from literate.source.collect import SAVE_MARK
 from literate.project import Project
 
 

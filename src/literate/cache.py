@@ -16,10 +16,11 @@ import hashlib
 import os
 import shutil
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
-from .atomic import write_atomic_bytes
+from literate.atomic import write_atomic_bytes
 
 HEADER = b"sha256="
 DEFAULT_KEEP_DAYS = 30.0
@@ -118,6 +119,9 @@ def _holds(path: Path, text: str) -> bool:
         return False
 
 
-def evict_caches(root: Path, keep_days: float = DEFAULT_KEEP_DAYS) -> int:
-    """Evict, in every cache under `root`, what no build used for `keep_days`; returns how many went."""
-    return sum(Cache(folder).evict(keep_days) for folder in sorted(root.iterdir()) if folder.is_dir()) if root.is_dir() else 0
+def evict_caches(root: Path, keep_days: float = DEFAULT_KEEP_DAYS, skip: Collection[str] = ()) -> int:
+    """Evict, in every cache under `root` but those named in `skip`, what no build used for
+    `keep_days`; returns how many went."""
+    if not root.is_dir():
+        return 0
+    return sum(Cache(f).evict(keep_days) for f in sorted(root.iterdir()) if f.is_dir() and f.name not in skip)

@@ -7,7 +7,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from .blocks import Chapter, parse_file
+from literate.source.blocks import Chapter, parse_file
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,8 @@ import json
 import pytest
 from builds import ROOT
 
-from literate.execute import Executor
-from literate.outputs import to_json
+from literate.run.execute import Executor
+from literate.run.outputs import to_json
 from literate.project import Project
 
 pytestmark = pytest.mark.slow

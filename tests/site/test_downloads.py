@@ -32,9 +32,9 @@ from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 
-from literate.blocks import parse_file
-from literate.imports import third_party
-from literate.notebook import PACKAGE_TAG
+from literate.source.blocks import parse_file
+from literate.source.imports import third_party
+from literate.export.notebook import PACKAGE_TAG
 from literate.project import Project
 
 PROJECT = Project.load(ROOT)
@@ -66,7 +66,7 @@ def isolated_kernel(tmp_path_factory) -> KernelSpecManager:
     spec = folder / "kernels" / "isolated"
     spec.mkdir(parents=True)
     argv = [str(python), "-I", "-m", "ipykernel_launcher", "-f", "{connection_file}"]
-    # One math thread, as the build computes (literate.pool): a sum split over several threads
+    # One math thread, as the build computes (literate.run.pool): a sum split over several threads
     # rounds differently, and a printed number on a rounding boundary would then differ.
     threads = {name: "1" for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
     spec.joinpath("kernel.json").write_text(

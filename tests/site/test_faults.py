@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from builds import ROOT, executed, free_port, make_site, mkdocs_build
 
-from literate.execute import Executor
+from literate.run.execute import Executor
 from literate.project import Project
 
 pytestmark = pytest.mark.slow

@@ -10,8 +10,8 @@ from builds import ROOT
 from markdown_it import MarkdownIt
 from pytest_markdown_docs.plugin import FenceSyntax, extract_fence_tests
 
-from literate.blocks import parse_file
-from literate.collect import SAVE_MARK
+from literate.source.blocks import parse_file
+from literate.source.collect import SAVE_MARK
 from literate.project import Project
 
 # Both editions' pages: docs/ (Chinese, built into zh/) and docs-en/ (English, built into en/).

@@ -19,9 +19,9 @@ import pytest
 from builds import ROOT
 from mkdocs.config import load_config
 
-from literate.blocks import parse_file
+from literate.source.blocks import parse_file
 from literate.project import Project
-from literate.translation import differences
+from literate.source.translation import differences
 
 PROJECT = Project.load(ROOT)
 # Each edition's folder in the site and its docs folder, as its MkDocs project says.

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from builds import ROOT, free_port, make_site
 
-from literate import tangle
+from literate.source import tangle
 from literate.project import Project
 
 pytestmark = [
@@ -45,8 +45,6 @@ markdown_extensions:
 plugins:
   literate:
     execute: false
-hooks:
-  - {ROOT / "hooks/render.py"}
 """
 MKDOCS_EN = "INHERIT: mkdocs.yml\ndocs_dir: docs-en\nsite_dir: site/en\ntheme:\n  language: en\n"
 DIAGRAM = """\
@@ -117,7 +115,7 @@ def test_the_diagrams_are_drawn_without_graphviz_on_the_system(book, published):
         assert svg, f"{page}: no inline SVG diagram"
         assert svg[0].count('class="node"') == 3 and "下一个" in svg[0], page
         assert "```" not in html and "digraph" not in html, f"{page}: the DOT source is on the page"
-    assert (book / ".cache/diagrams").is_dir()
+    assert (book / ".cache/literate/diagrams").is_dir()
 
 
 def test_a_bad_diagram_and_a_bad_formula_stop_make_site_naming_file_and_line(book, published):
@@ -144,7 +142,7 @@ def test_without_the_diagram_renderer_installed_make_site_says_to_run_npm_ci(boo
     (modules / "katex").symlink_to(ROOT / "node_modules/katex")
     (book / "node_modules").unlink()
     (book / "node_modules").symlink_to(modules)
-    shutil.rmtree(book / ".cache/diagrams")  # a warm cache would not need the renderer
+    shutil.rmtree(book / ".cache/literate/diagrams")  # a warm cache would not need the renderer
     result = make_site(book, book / "site", f"http://127.0.0.1:{free_port()}")
     output = result.stdout + result.stderr
     assert result.returncode != 0

@@ -1,4 +1,4 @@
-"""Math, diagrams and notebook pages made when the site is built (literate.math, .diagram,
+"""Math, diagrams and notebook pages made when the site is built (literate.render.typeset, .diagram,
 .node_renderer, .slim_css, .figure_links), without MkDocs."""
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from literate.diagram import DiagramError, Diagrams
-from literate.figure_links import link_figures
-from literate.math import MathError, Typesetter
-from literate.node_renderer import NodeRenderer
-from literate.slim_css import slim_styles
+from literate.render.diagram import DiagramError, Diagrams
+from literate.render.figure_links import link_figures
+from literate.render.typeset import MathError, Typesetter
+from literate.render.node_renderer import NodeRenderer
+from literate.render.slim_css import slim_styles
 
 ROOT = Path(__file__).resolve().parents[2]
 NODE_MODULES = ROOT / "node_modules"

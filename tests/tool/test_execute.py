@@ -14,8 +14,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from literate.execute import ExecutionError, Executor
-from literate.outputs import Result, Stream, Truncated
+from literate.run.execute import ExecutionError, Executor
+from literate.run.outputs import Result, Stream, Truncated
 from literate.project import Project
 
 PYPROJECT = '[tool.literate]\nchapters = "docs/chapters"\npackage = "pkg"\npackage_dir = "src/pkg"\n'
@@ -159,7 +159,7 @@ def test_a_lone_surrogate_is_kept_as_its_escape(tmp_path):
 def test_stopping_the_build_with_sigterm_leaves_no_process(tmp_path):
     book = project(tmp_path, a=chapter("import time\ntime.sleep(600)"))
     script = (
-        "from literate.execute import Executor\nfrom literate.project import Project\n"
+        "from literate.run.execute import Executor\nfrom literate.project import Project\n"
         f"p = Project.load({str(book.root)!r})\nExecutor(p, p.root / '.cache', workers=1).run_all(p.source_chapters())\n"
     )
     build = subprocess.Popen([sys.executable, "-c", script], cwd=book.root, start_new_session=True)

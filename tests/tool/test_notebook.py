@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from literate.blocks import parse_markdown
-from literate.imports import third_party
-from literate.notebook import (
+from literate.source.blocks import parse_markdown
+from literate.source.imports import third_party
+from literate.export.notebook import (
     PACKAGE_TAG,
     SetupTexts,
     absolute_links,

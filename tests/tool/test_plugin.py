@@ -13,7 +13,7 @@ import psutil
 import pytest
 from builds import executed, free_port, mkdocs_build
 
-from literate import tangle
+from literate.source import tangle
 from literate.cache import Cache
 from literate.project import Project
 
@@ -194,7 +194,7 @@ def test_a_block_that_never_ends_times_out_and_leaves_no_process(book):
     assert re.search(r"docs/chapters/03-plain\.md:4: timed out: the chapter ran longer than 3 s", result.stderr)
     leftovers = [
         p for p in psutil.process_iter(["cmdline", "cwd"])
-        if "literate.worker" in " ".join(p.info["cmdline"] or []) and p.info["cwd"] == str(book)
+        if "literate.run.worker" in " ".join(p.info["cmdline"] or []) and p.info["cwd"] == str(book)
     ]
     assert leftovers == []
 

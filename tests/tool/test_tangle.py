@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from literate import tangle
+from literate.source import tangle
 from literate.project import Project
 
 QUOTE = "'"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from literate.blocks import parse_markdown
-from literate.outputs import Figure, Result, Stream, Truncated
-from literate.weave import WeaveError, fenced, weave
+from literate.source.blocks import parse_markdown
+from literate.run.outputs import Figure, Result, Stream, Truncated
+from literate.render.weave import WeaveError, fenced, weave
 
 PAGE = "---\nmodule: m\n---\n# T\n\n```{.python continuation}\nprint(1)\n```\n\nAfter.\n"
 

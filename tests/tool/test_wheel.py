@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from literate.project import Project
-from literate.wheel import build_wheel, project_wheel
+from literate.export.wheel import build_wheel, project_wheel
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """The fork server and the chapter processes it makes.
 
-`python -m literate.worker torch matplotlib.pyplot` imports the named modules once, then
+`python -m literate.run.worker torch matplotlib.pyplot` imports the named modules once, then
 reads requests on stdin, one JSON line per chapter. For each it forks a process that runs
 the chapter's blocks in one fresh namespace and writes a `BlockReply` per block, as JSON
 lines, to the request's reply file. So every chapter starts from the same state, whatever
@@ -26,8 +26,8 @@ import traceback
 from collections.abc import Callable
 from typing import Any, cast
 
-from literate.outputs import Error, Figure, Frame, Output, Result, Stream, Truncated
-from literate.protocol import BlockReply, ChapterRequest, Exited, Job, ServerMessage, Started, message_to_line
+from literate.run.outputs import Error, Figure, Frame, Output, Result, Stream, Truncated
+from literate.run.protocol import BlockReply, ChapterRequest, Exited, Job, ServerMessage, Started, message_to_line
 
 SVG_SIZE = re.compile(r'<svg[^>]*?width="([\d.]+)pt"[^>]*?height="([\d.]+)pt"', re.DOTALL)
 
@@ -224,7 +224,7 @@ def serve(preload: list[str]) -> None:
         importlib.import_module(name)
     # What the imports made is moved out of the collector's reach: a chapter process's collections
     # would otherwise visit, and so copy, every page of it (Python's advice for forking servers;
-    # measured: chapters 0.5-1 s sooner in all).
+    # the gain is in the README's Performance section).
     gc.freeze()
     # The protocol gets its own copy of fd 1; fd 1 itself then points at stderr, so text a
     # chapter's C code writes straight to fd 1 cannot corrupt it.

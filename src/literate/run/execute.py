@@ -22,17 +22,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import outputs as outputs_module
-from . import pool as pool_module
-from . import protocol as protocol_module
-from . import worker as worker_module
-from .blocks import Block, Chapter
-from .cache import Cache
-from .imports import package_modules
-from .outputs import Output, from_json, to_json
-from .pool import Failed, Pool, ServerFailed, Work
-from .project import Project
-from .protocol import DEFAULT_OUTPUT_LIMIT, BlockRequest, ChapterRequest
+from literate.run import outputs as outputs_module
+from literate.run import pool as pool_module
+from literate.run import protocol as protocol_module
+from literate.run import worker as worker_module
+from literate.source.blocks import Block, Chapter
+from literate.cache import Cache
+from literate.source.imports import package_modules
+from literate.run.outputs import Output, from_json, to_json
+from literate.run.pool import Failed, Pool, ServerFailed, Work
+from literate.project import Project
+from literate.run.protocol import DEFAULT_OUTPUT_LIMIT, BlockRequest, ChapterRequest
 
 __all__ = ["DEFAULT_OUTPUT_LIMIT", "DEFAULT_TIMEOUT", "ChapterFailure", "ChapterRun", "ExecutionError", "Executor"]
 

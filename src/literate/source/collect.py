@@ -22,9 +22,9 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
-from .blocks import Block, Chapter
-from .imports import Import, bound_names, global_uses, package_names
-from .project import Project
+from literate.source.blocks import Block, Chapter
+from literate.source.imports import Import, bound_names, global_uses, package_names
+from literate.project import Project
 
 SAVE_MARK = re.compile(r"\s*#\s*@save\b.*$")
 DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)

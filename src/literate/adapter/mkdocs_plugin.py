@@ -1,123 +1,85 @@
-"""The MkDocs plugin: the one module of the tool that knows MkDocs.
+"""The MkDocs plugin: the one module of the tool that knows MkDocs, and all of its MkDocs wiring.
 
-It tangles before a build, executes the chapter pages of the edition being built, hands
-figures and notebooks to MkDocs as files (`File.generated`), and weaves the outputs into
-each chapter's Markdown. Everything else in `literate` works without MkDocs.
+For each build it tangles the package (while serving) or checks it, executes the chapter pages of
+the edition being built, hands figures, notebooks and the wheel to MkDocs as files, weaves the
+outputs into each chapter's Markdown, joins Chinese lines, and has the pages' math typeset and
+their ```dot diagrams drawn (`page_rendering`; it registers the `dot` fence with
+pymdownx.superfences itself). Every failure becomes MkDocs' PluginError naming file and line.
+Its state lives on the plugin instance, one per build. Everything else in `literate` works
+without MkDocs.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import posixpath
 from pathlib import Path
 from urllib.parse import urljoin
 
-from mkdocs.config import base
-from mkdocs.config import config_options as opt
+from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
-from mkdocs.plugins import BasePlugin, event_priority
+from mkdocs.plugins import BasePlugin, CombinedEvent, event_priority
 from mkdocs.structure.files import File, Files
-from mkdocs.utils.yaml import yaml_load
+from mkdocs.structure.pages import Page
 
-from . import tangle
-from .blocks import Chapter, ChapterError
-from .cache import DEFAULT_KEEP_DAYS, Cache, evict_caches
-from .cjk import is_cjk_language
-from .execute import DEFAULT_OUTPUT_LIMIT, DEFAULT_TIMEOUT, ChapterFailure, ChapterRun, ExecutionError, Executor
-from .notebook import SetupTexts, export_notebook, site_resolver
-from .outputs import Figure, Truncated
-from .project import Project
-from .translation import differences
-from .weave import WeaveError, fenced, weave
-from .wheel import project_wheel
+from literate.adapter.options import LiterateConfig, make_executor
+from literate.adapter.page_rendering import PageRendering
+from literate.cache import Cache, evict_caches
+from literate.export.notebook import SetupTexts, export_notebook, site_resolver
+from literate.export.wheel import project_wheel
+from literate.project import Project
+from literate.render.cjk import is_cjk_language, join_cjk_lines
+from literate.render.weave import WeaveError, fenced, weave
+from literate.run.execute import ChapterFailure, ChapterRun, ExecutionError
+from literate.run.outputs import Figure, Truncated
+from literate.source import tangle
+from literate.source.blocks import Chapter, ChapterError
+from literate.source.translation import differences
 
 log = logging.getLogger("mkdocs.plugins.literate")
 
 
-class NotebookLinks(base.Config):
-    """The link line put under each chapter's title; the book's own words, in its language."""
-
-    download = opt.Type(str, default="Download this chapter as a Jupyter notebook")
-    view = opt.Type(str, default="view it online")
-
-
-class NotebookSetup(base.Config):
-    """The words before a downloaded notebook's package cell (see standalone.py), in the book's language."""
-
-    explanation = opt.Type(
-        str,
-        default=(
-            "**This notebook runs on its own once downloaded.** Its first code cell (folded in Jupyter, "
-            "left out of the web page) defines the code that earlier chapters saved into the `{package}` "
-            "package and that this chapter imports ({modules}), so it runs from top to bottom with "
-            "nothing but {needs} installed. That cell is generated from the package's source, and each "
-            "definition names the chapter line it came from."
-        ),
-    )
-    install = opt.Type(str, default="Or install the package and delete that cell: `pip install {wheel_url}`")
-    separator = opt.Type(str, default=", ")
-
-
-class LiterateConfig(base.Config):
-    execute = opt.Type(bool, default=True)
-    timeout = opt.Type((int, float), default=DEFAULT_TIMEOUT)  # seconds per chapter
-    workers = opt.Optional(opt.Type(int))  # chapters run side by side; default: the usable cores
-    preload = opt.ListOfItems(opt.Type(str), default=[])  # modules imported once, before any chapter
-    output_limit = opt.Type(int, default=DEFAULT_OUTPUT_LIMIT)  # characters kept per block
-    cache_dir = opt.Type(str, default=".cache/literate")  # every cache of the build, relative to the project root
-    cache_days = opt.Type((int, float), default=DEFAULT_KEEP_DAYS)  # a cache entry no build used for this long goes
-    # This edition's chapter pages, relative to docs_dir. Default: the project's chapters folder.
-    chapters = opt.Optional(opt.Type(str))
-    figures_dir = opt.Type(str, default="assets/figures")
-    notebooks = opt.Type(bool, default=True)  # export each chapter as an executed .ipynb
-    notebook_links = opt.SubConfig(NotebookLinks)
-    notebook_setup = opt.SubConfig(NotebookSetup)
-    wheel = opt.Type(bool, default=True)  # serve the tangled package as downloads/<name>-<version>-py3-none-any.whl
-
-
-def make_executor(project: Project, config: LiterateConfig) -> Executor:
-    workers = config.workers or len(os.sched_getaffinity(0))
-    return Executor(project, project.root / config.cache_dir, config.timeout, workers, config.preload, config.output_limit)
-
-
-def plugin_options(config_file: Path) -> LiterateConfig:
-    """This plugin's options in an MkDocs config file (`INHERIT` and `!ENV` resolved), validated.
-
-    For `python -m literate execute`, which is there to start the chapters early: MkDocs' own
-    `load_config` imports every plugin the file names (0.8 s here; this command starts in 0.25 s).
-    """
-    with open(config_file, encoding="utf-8") as stream:
-        plugins = yaml_load(stream).get("plugins") or {}
-    if isinstance(plugins, list):  # MkDocs also takes a list: names, or one-key mappings of options
-        plugins = {k: v for item in plugins for k, v in (item.items() if isinstance(item, dict) else [(item, {})])}
-    if "literate" not in plugins:
-        raise PluginError(f"{config_file}: the `literate` plugin is not in its `plugins`")
-    options = LiterateConfig(config_file_path=str(config_file))
-    options.load_dict(plugins["literate"] or {})
-    errors, _ = options.validate()
-    if errors:
-        raise PluginError(f"{config_file}: plugins.literate: " + "; ".join(f"{key}: {error}" for key, error in errors))
-    return options
-
-
 class LiteratePlugin(BasePlugin[LiterateConfig]):
-    def __init__(self):
+    def __init__(self) -> None:
         self.command = "build"
         self.runs: dict[str, ChapterRun | ChapterFailure] = {}  # page src_uri -> its execution
         self.chapters: dict[Path, Chapter] = {}  # parsed once per build
+        self.rendering: PageRendering | None = None
+        self.wheel_url: str | None = None
 
-    def on_startup(self, *, command, dirty):
+    def on_startup(self, *, command: str, dirty: bool) -> None:
         self.command = command
 
-    def on_config(self, config):
-        self.project = Project.load(Path(config.config_file_path).parent)
+    def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
+        self.project = Project.load(Path(str(config.config_file_path)).parent)
         self.cache_dir = self.project.root / self.config.cache_dir
         docs_dir = Path(config.docs_dir).resolve()
         self.chapters_dir = (docs_dir / self.config.chapters) if self.config.chapters else self.project.chapters
+        self._close_rendering()  # `mkdocs serve` configures again for every rebuild
+        self.rendering = PageRendering(self.project.root, self.cache_dir)
+        self._register_dot_fence(config, self.rendering)
+        self._place_jupyter_cache(config)
         return config
 
-    def on_pre_build(self, *, config):
+    @staticmethod
+    def _register_dot_fence(config: MkDocsConfig, rendering: PageRendering) -> None:
+        """```dot blocks become diagrams: a pymdownx.superfences custom fence, set here rather than
+        named in mkdocs.yml, so that it draws with this build's renderer and caches."""
+        if "pymdownx.superfences" not in config.markdown_extensions:
+            raise PluginError("literate draws ```dot blocks as a pymdownx.superfences fence: add that extension")
+        fences = config.mdx_configs.setdefault("pymdownx.superfences", {}).setdefault("custom_fences", [])
+        fences[:] = [f for f in fences if f.get("name") != "dot"]
+        fences.append({"name": "dot", "class": "literate-diagram", "format": rendering.fence})
+
+    def _place_jupyter_cache(self, config: MkDocsConfig) -> None:
+        """mkdocs-jupyter's cache goes under this plugin's `cache_dir`, one folder per config file
+        (each build deletes the entries it did not use), not under the working directory."""
+        jupyter = config.plugins.get("mkdocs-jupyter")
+        if jupyter is not None and "cache_dir" in jupyter.config:
+            edition = Path(str(config.config_file_path)).stem
+            jupyter.config["cache_dir"] = str(self.cache_dir / "mkdocs-jupyter" / edition)
+
+    def on_pre_build(self, *, config: MkDocsConfig) -> None:
         try:
             self.chapters = {c.path: c for c in self.project.source_chapters()}
             sources = list(self.chapters.values())
@@ -158,7 +120,7 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
 
     # Before mkdocs-jupyter's on_files (priority 0), so the notebooks added here are rendered as pages.
     @event_priority(50)
-    def on_files(self, files: Files, *, config):
+    def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
         self.runs = {}
         self.wheel_url = self._wheel_file(files, config) if self.config.wheel else None
         if not self.config.execute:
@@ -199,17 +161,18 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
                         run.chapter.name, block.line, output.dropped, output.limit,
                     )
 
-    def _figure_uri(self, figure: Figure) -> str:
-        return f"{self.config.figures_dir}/{figure.digest}.svg"
+    def _figure_uri(self, svg: str) -> str:
+        """The one place a figure's site path is made: named by its content (see `Figure.digest`)."""
+        return f"{self.config.figures_dir}/{Figure(svg, alt='').digest}.svg"
 
-    def _add_figures(self, run: ChapterRun, files: Files, config) -> None:
+    def _add_figures(self, run: ChapterRun, files: Files, config: MkDocsConfig) -> None:
         """Each figure becomes a site file named by its content, so it is served, cached and shared."""
         for block in run.outputs:
             for output in block:
-                if isinstance(output, Figure) and files.get_file_from_path(self._figure_uri(output)) is None:
-                    files.append(File.generated(config, self._figure_uri(output), content=output.svg))
+                if isinstance(output, Figure) and files.get_file_from_path(self._figure_uri(output.svg)) is None:
+                    files.append(File.generated(config, self._figure_uri(output.svg), content=output.svg))
 
-    def _add_notebooks(self, file: File, run: ChapterRun, files: Files, config) -> None:
+    def _add_notebooks(self, file: File, run: ChapterRun, files: Files, config: MkDocsConfig) -> None:
         """The chapter's executed notebook, twice: a page (rendered by mkdocs-jupyter) and a download.
 
         Both are real files in a folder named by the notebook's content, so editions and builds
@@ -226,7 +189,7 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
             SetupTexts(**self.config.notebook_setup),
             site_resolver(config.site_url, file.src_uri, url_of),
             wheel_url=self.wheel_url,
-            join_lines=is_cjk_language(config.theme.get("language")),  # as hooks/cjk.py does on the pages
+            join_lines=is_cjk_language(config.theme.get("language")),  # as on the pages
         )
         name = posixpath.basename(file.src_uri)[: -len(".md")] + ".ipynb"
         uris = (f"notebooks/{name}", f"downloads/{name}")
@@ -236,7 +199,7 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
             # renders only notebooks it can read from their folder, not File.generated ones.
             files.append(File(uri, str(folder), config.site_dir, config.use_directory_urls))
 
-    def _wheel_file(self, files: Files, config) -> str | None:
+    def _wheel_file(self, files: Files, config: MkDocsConfig) -> str | None:
         """Add the tangled package as a wheel to the site's downloads; return its URL if `site_url` is set."""
         if not (self.project.package_dir / "__init__.py").exists():
             return None  # a book that saves no code has no package
@@ -249,7 +212,7 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
             files.append(File.generated(config, uri, content=wheel.data))
         return urljoin(config.site_url, uri) if config.site_url else None
 
-    def _notebook_links(self, markdown: str, page) -> str:
+    def _notebook_links(self, markdown: str, page: Page) -> str:
         name = posixpath.basename(page.file.src_uri)[: -len(".md")] + ".ipynb"
         page_dir = posixpath.dirname(page.file.src_uri) or "."
         texts = self.config.notebook_links
@@ -263,12 +226,9 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
         lines[at:at] = ["", links, ""]
         return "\n".join(lines)
 
-    def on_post_build(self, *, config):
-        evict_caches(self.cache_dir, self.config.cache_days)
-
     # First of the page-Markdown steps: the outputs go in where the chapter's blocks are.
     @event_priority(100)
-    def on_page_markdown(self, markdown, *, page, config, files):
+    def _weave_outputs(self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
         if posixpath.basename(posixpath.dirname(page.file.src_uri)) == "notebooks":
             # An exported notebook repeats its chapter: search should lead to the chapter.
             page.meta["search"] = {"exclude": True}
@@ -279,10 +239,46 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
             return failure_notice(run.message) + markdown
         page_dir = posixpath.dirname(page.file.src_uri) or "."
         try:
-            markdown = weave(run.chapter, markdown, run.outputs, lambda f: posixpath.relpath(self._figure_uri(f), page_dir))
+            markdown = weave(
+                run.chapter, markdown, run.outputs, lambda f: posixpath.relpath(self._figure_uri(f.svg), page_dir)
+            )
         except WeaveError as exc:
             raise PluginError(str(exc)) from None
         return self._notebook_links(markdown, page) if self.config.notebooks else markdown
+
+    # Last, after every other plugin's: the Markdown as it will be converted.
+    @event_priority(-100)
+    def _join_lines(self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
+        """On pages in a CJK language, a line break between two CJK characters would render as a
+        space: it is removed. Also notes the page whose ```dot fences are converted next."""
+        if self.rendering is not None:
+            self.rendering.page = page
+        return join_cjk_lines(markdown) if is_cjk_language(config.theme.get("language")) else markdown
+
+    on_page_markdown = CombinedEvent(_weave_outputs, _join_lines)
+
+    # After every other plugin's, mkdocs-jupyter's rendering of a notebook page included.
+    @event_priority(-100)
+    def on_page_content(self, html: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
+        assert self.rendering is not None, "on_config made it"
+        page_dir = posixpath.dirname(page.file.dest_uri)
+
+        def figure_link(svg: str) -> str | None:
+            file = files.get_file_from_path(self._figure_uri(svg))
+            return None if file is None else posixpath.relpath(file.dest_uri, page_dir)
+
+        return self.rendering.content(html, page, figure_link)
+
+    def on_post_build(self, *, config: MkDocsConfig) -> None:
+        self._close_rendering()
+        evict_caches(self.cache_dir, self.config.cache_days, skip={"mkdocs-jupyter"})  # it evicts its own
+
+    def on_build_error(self, *, error: Exception) -> None:
+        self._close_rendering()
+
+    def _close_rendering(self) -> None:
+        if self.rendering is not None:
+            self.rendering.close()
 
 
 def failure_notice(message: str) -> str:

@@ -21,6 +21,8 @@ import tempfile
 import threading
 from pathlib import Path
 
+from literate.processes import finish
+
 SCRIPT = Path(__file__).with_name("node") / "render-lines.cjs"
 
 
@@ -109,16 +111,7 @@ class NodeRenderer:
 
     def close(self) -> None:
         if self.process is not None:
-            try:
-                self.process.stdin.close()
-            except BrokenPipeError:
-                pass
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-            self.process.stdout.close()
+            finish(self.process)
             self.process = None
         if self._stderr is not None:
             self._stderr.close()

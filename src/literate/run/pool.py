@@ -1,6 +1,6 @@
 """Run chapters side by side, each in a fresh process forked from one server that imported torch once.
 
-The server is `python -m literate.worker` (see there). Every chapter process starts as a copy
+The server is `python -m literate.run.worker` (see there). Every chapter process starts as a copy
 of it: no import to pay, and no state from another chapter (threads, random generators,
 module globals, matplotlib settings). A chapter that fails, runs out of time or dies is
 reported with the chapter file and line of the block it was in.
@@ -21,10 +21,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .blocks import Block
-from .outputs import Error, Output
-from .processes import finish
-from .protocol import BlockReply, ChapterRequest, Job, ServerMessage, Started, message_from_line
+from literate.source.blocks import Block
+from literate.run.outputs import Error, Output
+from literate.processes import finish
+from literate.run.protocol import BlockReply, ChapterRequest, Job, ServerMessage, Started, message_from_line
 
 # For the server, which reads them when it imports torch and matplotlib: no display, a fixed
 # hash seed, and (unless the caller chose otherwise) one math thread, for the same summation
@@ -140,7 +140,7 @@ class Pool:
         # In the build's process group, so a signal that stops the build stops the server too;
         # its chapter processes die with it.
         self.server = subprocess.Popen(
-            [*_FIXED_ADDRESSES, sys.executable, "-m", "literate.worker", *preload],
+            [*_FIXED_ADDRESSES, sys.executable, "-m", "literate.run.worker", *preload],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             cwd=cwd,

@@ -12,10 +12,10 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from .atomic import write_atomic
-from .blocks import Chapter
-from .collect import Module, TangleError, collect
-from .project import Project
+from literate.atomic import write_atomic
+from literate.source.blocks import Chapter
+from literate.source.collect import Module, TangleError, collect
+from literate.project import Project
 
 __all__ = ["GENERATED", "TangleError", "check", "expected_files", "render", "render_init", "write"]
 

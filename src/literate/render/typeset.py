@@ -19,8 +19,8 @@ import json
 import re
 from pathlib import Path
 
-from .atomic import write_atomic
-from .node_renderer import SCRIPT, NodeRenderer, RendererError
+from literate.cache import Cache, digest
+from literate.render.node_renderer import SCRIPT, NodeRenderer, RendererError
 
 # pymdownx.arithmatex, generic mode: <span class="arithmatex">\(…\)</span>, <div class="arithmatex">\[…\]</div>
 _ARITHMATEX = re.compile(
@@ -49,7 +49,7 @@ class MathError(ValueError):
 
 class Typesetter:
     def __init__(self, cache_dir: Path, renderer: NodeRenderer):
-        self.cache_dir = Path(cache_dir)
+        self.cache = Cache(Path(cache_dir), ".html")
         self.renderer = renderer
         self.rendered = 0  # formulas Node typeset in this build (cache misses)
         self._salt: str | None = None
@@ -80,8 +80,8 @@ class Typesetter:
 
     def render(self, formulas: list[tuple[str, bool]]) -> list[str]:
         """KaTeX's HTML for each (tex, display), from the cache or from Node."""
-        paths = [self._cache_path(tex, display) for tex, display in formulas]
-        unique = dict.fromkeys(f for f, p in zip(formulas, paths) if not p.is_file())
+        cached = {f: self.cache.read_text(self._key(*f)) for f in dict.fromkeys(formulas)}
+        unique = [f for f, html in cached.items() if html is None]
         if unique:
             try:
                 answers = self.renderer.ask([{"tex": t, "display": d} for t, d in unique])
@@ -94,16 +94,15 @@ class Typesetter:
                     problems.append(f"{delimiters[0]}{tex}{delimiters[1]}: {answer['error']}")
                     rejected.append(tex)
                 else:
-                    write_atomic(self._cache_path(tex, display), answer["html"])
+                    self.cache.write(self._key(tex, display), answer["html"])
+                    cached[(tex, display)] = answer["html"]
                     self.rendered += 1
             if problems:
                 raise MathError("KaTeX cannot typeset:\n  " + "\n  ".join(problems), tuple(rejected))
-        return [p.read_text(encoding="utf-8") for p in paths]
+        return [str(cached[f]) for f in formulas]
 
-    def _cache_path(self, tex: str, display: bool) -> Path:
-        key = json.dumps([self.salt, display, tex], ensure_ascii=False)
-        digest = hashlib.sha256(key.encode()).hexdigest()
-        return self.cache_dir / digest[:2] / f"{digest[2:]}.html"
+    def _key(self, tex: str, display: bool) -> str:
+        return digest(json.dumps([self.salt, display, tex], ensure_ascii=False))
 
     @property
     def salt(self) -> str:

@@ -21,11 +21,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
 
-from .blocks import Block, Chapter
-from .cjk import join_cjk_lines
-from .imports import package_modules, third_party
-from .outputs import Error, Figure, Output, Result, Stream, Truncated
-from .project import Project
+from literate.source.blocks import Block, Chapter
+from literate.render.cjk import join_cjk_lines
+from literate.source.imports import package_modules, third_party
+from literate.run.outputs import Error, Figure, Output, Result, Stream, Truncated
+from literate.project import Project
 
 Cell = dict[str, Any]
 Resolver = Callable[[str], str | None]

@@ -25,9 +25,9 @@ import html
 import re
 from pathlib import Path
 
-from .atomic import write_atomic
-from .blocks import parse_file
-from .node_renderer import SCRIPT, NodeRenderer, RendererError
+from literate.cache import Cache, digest
+from literate.source.blocks import parse_file
+from literate.render.node_renderer import SCRIPT, NodeRenderer, RendererError
 
 _VERSION = "3"  # bump when the pre- or post-processing below changes: cached drawings are redrawn
 
@@ -49,7 +49,7 @@ class DiagramError(ValueError):
 
 class Diagrams:
     def __init__(self, cache_dir: Path, renderer: NodeRenderer):
-        self.cache_dir = Path(cache_dir)
+        self.cache = Cache(Path(cache_dir), ".svg")
         self.renderer = renderer
         self.drawn = 0  # diagrams Graphviz drew in this build (cache misses)
         self._salt: str | None = None
@@ -68,10 +68,10 @@ class Diagrams:
 
     def draw(self, source: str) -> str:
         """The inline SVG for a DOT source (from the cache when drawn before)."""
-        key = hashlib.sha256(f"{self.salt}\n{source}".encode()).hexdigest()
-        path = self.cache_dir / key[:2] / f"{key[2:]}.svg"
-        if path.is_file():
-            return path.read_text(encoding="utf-8")
+        key = digest(f"{self.salt}\n{source}")
+        cached = self.cache.read_text(key)
+        if cached is not None:
+            return cached
         try:
             (answer,) = self.renderer.ask([{"dot": _FONT_ATTRIBUTE.sub(_metric_font, source)}])
         except RendererError as error:
@@ -80,7 +80,7 @@ class Diagrams:
             found = re.search(r"\bin line (\d+)", answer["error"])
             raise DiagramError(f"Graphviz cannot draw this diagram: {answer['error']}", int(found[1]) if found else None)
         svg = themeable(answer["svg"])
-        write_atomic(path, svg)
+        self.cache.write(key, svg)
         self.drawn += 1
         return svg
 

@@ -7,7 +7,7 @@ same, so both editions show one execution of the same code. Fences whose content
 
 from __future__ import annotations
 
-from .blocks import Block, Chapter
+from literate.source.blocks import Block, Chapter
 
 TRANSLATED_TEXT = frozenset({"mermaid", "dot"})  # fences whose content is prose
 

@@ -7,7 +7,7 @@ runs only the new block on top of it. When that state is missing (the earlier
 test failed, was deselected or ran in another process) it runs the whole chain,
 exactly as the default runner would.
 
-Enabled by the project's own pytest configuration (`-p literate.pytest_plugin` in
+Enabled by the project's own pytest configuration (`-p literate.adapter.pytest_plugin` in
 pyproject.toml), not for every pytest run in the environment.
 
 pytest-markdown-docs keeps its runner API private until it matures

@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from .outputs import Output, from_json, to_json
+from literate.run.outputs import Output, from_json, to_json
 
 DEFAULT_OUTPUT_LIMIT = 1_000_000  # characters of output kept per block
 

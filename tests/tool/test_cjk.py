@@ -1,11 +1,6 @@
-"""The CJK line-joining hook: Chinese broken over lines renders without stray spaces; nothing else moves."""
+"""CJK line joining: Chinese broken over lines renders without stray spaces; nothing else moves."""
 
-import importlib.util
-from pathlib import Path
-
-spec = importlib.util.spec_from_file_location("cjk", Path(__file__).resolve().parents[2] / "hooks/cjk.py")
-cjk = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(cjk)
+from literate.render import cjk
 
 
 def test_joins_chinese_lines_only():

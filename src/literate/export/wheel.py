@@ -18,7 +18,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .project import Project
+from literate.project import Project
 
 TIMESTAMP = (1980, 1, 1, 0, 0, 0)  # the earliest a zip entry can carry
 NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")  # an importable name, which is also a valid project name

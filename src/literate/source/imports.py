@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from .blocks import Block
+from literate.source.blocks import Block
 
 Import = ast.Import | ast.ImportFrom
 BUILTINS = frozenset(dir(builtins)) | {"__name__", "__file__", "__doc__"}
