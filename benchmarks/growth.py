@@ -16,8 +16,8 @@ import sys
 import time
 from pathlib import Path
 
-from literate.source.collect import SAVE_MARK
 from literate.project import Project
+from literate.source.collect import SAVE_MARK
 
 
 def generate(root: Path, folder: Path, chapters: int) -> Path:

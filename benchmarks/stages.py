@@ -15,7 +15,10 @@ import sys
 # Stage -> (file suffix, function name) of the entry points whose cumulative time is the stage's.
 STAGES = {
     "execution (pool, cache)": [("literate/run/execute.py", "run_all")],
-    "figures and notebooks handed to MkDocs": [("literate/adapter/mkdocs_plugin.py", "_add_figures"), ("literate/adapter/mkdocs_plugin.py", "_add_notebooks")],
+    "figures and notebooks handed to MkDocs": [
+        ("literate/adapter/mkdocs_plugin.py", "_add_figures"),
+        ("literate/adapter/mkdocs_plugin.py", "_add_notebooks"),
+    ],
     "weaving outputs into pages": [("literate/render/weave.py", "weave")],
     "notebook pages (mkdocs-jupyter)": [("mkdocs_jupyter/plugin.py", "new_render")],
     "Markdown to HTML (chapters and other pages)": [("mkdocs/structure/pages.py", "render")],

@@ -46,8 +46,10 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     os.environ[SHARED] = folder
     if _reads_the_site(session.config):
         session.config.stash[_BUILDER] = subprocess.Popen(
-            [sys.executable, builds.__file__, folder], start_new_session=True,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [sys.executable, builds.__file__, folder],
+            start_new_session=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
 
 

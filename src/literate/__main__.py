@@ -6,9 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
+from literate.project import Project
 from literate.source import tangle
 from literate.source.blocks import ChapterError
-from literate.project import Project
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -50,8 +50,8 @@ def main(argv: list[str] | None = None) -> int:
 def execute(config_file: Path) -> int:
     from mkdocs.exceptions import PluginError  # MkDocs is imported only here
 
-    from literate.run.execute import ExecutionError
     from literate.adapter.options import make_executor, plugin_options
+    from literate.run.execute import ExecutionError
 
     try:
         options = plugin_options(config_file)

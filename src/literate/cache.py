@@ -124,4 +124,11 @@ def evict_caches(root: Path, keep_days: float = DEFAULT_KEEP_DAYS, skip: Collect
     `keep_days`; returns how many went."""
     if not root.is_dir():
         return 0
-    return sum(Cache(f).evict(keep_days) for f in sorted(root.iterdir()) if f.is_dir() and f.name not in skip)
+    gone = sum(Cache(f).evict(keep_days) for f in sorted(root.iterdir()) if f.is_dir() and f.name not in skip)
+    # Files at the root but locks: entries an older layout kept there, evicted by the same rule.
+    cutoff = time.time() - keep_days * 86400
+    for entry in root.iterdir():
+        if entry.is_file() and entry.suffix != ".lock" and entry.stat().st_mtime < cutoff:
+            entry.unlink(missing_ok=True)
+            gone += 1
+    return gone

@@ -125,7 +125,9 @@ def served_port(site: Path) -> int:
 class _StyleContexts(HTMLParser):
     """Each element of a page's body as `parent > element`, each with its classes (`div.a.b`)."""
 
-    VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"})
+    VOID = frozenset(
+        {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+    )
 
     def __init__(self):
         super().__init__()
@@ -325,7 +327,9 @@ class Tab:
         self.page.on("pageerror", lambda e: self._note("console_errors", f"uncaught: {e}"))
         self.page.on("request", self._on_request)
         self.page.on("requestfailed", lambda r: self._note("failed_requests", f"{r.url} ({r.failure})"))
-        self.page.on("response", lambda r: r.status >= 400 and self._note("failed_requests", f"{r.url} (HTTP {r.status})"))
+        self.page.on(
+            "response", lambda r: r.status >= 400 and self._note("failed_requests", f"{r.url} (HTTP {r.status})")
+        )
 
     def _note(self, field_name: str, entry: str) -> None:
         if self.report is not None:
@@ -349,8 +353,9 @@ def _record_state(page, report: PageReport) -> None:
     """What is on the screen now: text, images, math, diagrams, code blocks, notebook links."""
     state = page.evaluate(_STATE_JS)
     report.scheme = state["scheme"]
-    report.raw_math = [m.group(0) + " in " + repr(t.strip()[:80])
-                       for t in state["texts"] for m in _RAW_MATH.finditer(t)]
+    report.raw_math = [
+        m.group(0) + " in " + repr(t.strip()[:80]) for t in state["texts"] for m in _RAW_MATH.finditer(t)
+    ]
     report.broken_images = state["brokenImages"]
     report.math_errors = state["mathErrors"]
     report.arithmatex = state["arithmatex"]
@@ -378,8 +383,9 @@ def open_page(tab: Tab, url: str, *, diagram_sources: int = 0, run_axe: bool = T
     return report
 
 
-def finish_page(tab: Tab, *, run_axe: bool = True, dark: bool = False,
-                settle: bool = True) -> tuple[PageReport, PageReport | None]:
+def finish_page(
+    tab: Tab, *, run_axe: bool = True, dark: bool = False, settle: bool = True
+) -> tuple[PageReport, PageReport | None]:
     """Collect the axe result; with `settle`, let late requests land and count the bytes; with
     `dark`, switch the reader's system to the dark scheme and check the page again (a second
     report: the scheme the theme took, and axe's colour contrast), then back; end the page."""
@@ -422,8 +428,9 @@ def inspect_page(context, url: str, *, dark: bool = False, **options) -> tuple[P
         tab.close()
 
 
-def inspect_pages(context, pages: list[tuple[str, dict]], *, overlap: int = 2, dark: bool = False,
-                  settle: bool = True) -> list[tuple[PageReport, PageReport | None]]:
+def inspect_pages(
+    context, pages: list[tuple[str, dict]], *, overlap: int = 2, dark: bool = False, settle: bool = True
+) -> list[tuple[PageReport, PageReport | None]]:
     """`open_page` and `finish_page` over many pages in `overlap` tabs taken in turn: axe on one
     page runs while the next page loads in the next tab. One (light, dark or None) per page; a
     page's options may say `dark` for it alone."""
@@ -499,10 +506,7 @@ def copy_button_problems(r: PageReport) -> list[str]:
 
 
 def axe_problems(r: PageReport) -> list[str]:
-    return [
-        f"axe {v['impact']} {v['id']}: {v['help']} at {', '.join(v['nodes'])}"
-        for v in r.axe_violations
-    ]
+    return [f"axe {v['impact']} {v['id']}: {v['help']} at {', '.join(v['nodes'])}" for v in r.axe_violations]
 
 
 PAGE_CHECKS = {

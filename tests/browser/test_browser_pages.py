@@ -13,6 +13,7 @@ from .browser_checks import ROOT, SCHEME_JS
 
 pytestmark = pytest.mark.slow
 
+
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_a_chapter_follows_the_system_scheme(request, browser, site_url, scheme):
     """The page takes the reader's system scheme (light: `default`, dark: `slate`), its
@@ -61,7 +62,9 @@ def _root_visit(browser, site_url: str, **options) -> tuple:
 
     def failed(request) -> None:
         # The root document itself is cut short when its script moves on to an edition.
-        if not (request.is_navigation_request() and request.url == site_url and "ERR_ABORTED" in (request.failure or "")):
+        if not (
+            request.is_navigation_request() and request.url == site_url and "ERR_ABORTED" in (request.failure or "")
+        ):
             problems.append(f"failed {request.url}: {request.failure}")
 
     page.on("requestfailed", failed)

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from builds import ROOT, executed, free_port, make_site, mkdocs_build
 
-from literate.run.execute import Executor
 from literate.project import Project
+from literate.run.execute import Executor
 
 pytestmark = pytest.mark.slow
 CHAPTER = "docs/chapters/01-synthetic-data.md"
@@ -78,6 +78,8 @@ def test_a_failing_build_names_each_edition_s_fault_and_leaves_the_published_sit
     output = result.stdout + result.stderr
     assert "chapters/01-synthetic-data.md" in output
     assert "02-no-such-chapter.md" in output and "no-such-anchor" in output
-    assert re.search(r"docs-en/chapters/04-model\.md:\d+: block \d+ differs from block \d+ of docs/chapters/04-model\.md", output)
+    assert re.search(
+        r"docs-en/chapters/04-model\.md:\d+: block \d+ differs from block \d+ of docs/chapters/04-model\.md", output
+    )
     assert sorted(str(p.relative_to(site)) for p in site.rglob("*")) == before, "the old site is whole"
     assert not list(book.glob("site.*")), "no half-built site is left beside it"

@@ -10,9 +10,9 @@ from builds import ROOT
 from markdown_it import MarkdownIt
 from pytest_markdown_docs.plugin import FenceSyntax, extract_fence_tests
 
+from literate.project import Project
 from literate.source.blocks import parse_file
 from literate.source.collect import SAVE_MARK
-from literate.project import Project
 
 # Both editions' pages: docs/ (Chinese, built into zh/) and docs-en/ (English, built into en/).
 EDITIONS = {"zh": ROOT / "docs", "en": ROOT / "docs-en"}

@@ -20,17 +20,19 @@ from pathlib import Path
 import pytest
 from builds import ROOT, free_port, make_site
 
-from literate.source import tangle
 from literate.project import Project
+from literate.source import tangle
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(shutil.which("node") is None or not (ROOT / "node_modules/@viz-js/viz").is_dir(),
-                       reason="needs Node and `npm ci`"),
+    pytest.mark.skipif(
+        shutil.which("node") is None or not (ROOT / "node_modules/@viz-js/viz").is_dir(),
+        reason="needs Node and `npm ci`",
+    ),
 ]
 
 PYPROJECT = '[tool.literate]\nchapters = "docs/chapters"\npackage = "pkg"\npackage_dir = "src/pkg"\n'
-MKDOCS = f"""\
+MKDOCS = """\
 site_name: Fixture
 site_dir: site/zh
 strict: true
@@ -88,7 +90,11 @@ def executable(path: Path, text: str) -> Path:
 
 
 def snapshot(site: Path) -> dict[str, str]:
-    return {str(p.relative_to(site)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(site.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(site)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(site.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.fixture
@@ -102,7 +108,9 @@ def published(book: Path, tmp_path: Path) -> dict[str, str]:
     leaves a trace when run: the build must not use Graphviz from the system."""
     trace = tmp_path / "dot-was-run"
     fake = executable(tmp_path / "fake-bin/dot", f'#!/bin/sh\necho "$@" >> {trace}\necho "not this dot" >&2\nexit 1\n')
-    result = make_site(book, book / "site", f"http://127.0.0.1:{free_port()}", PATH=f"{fake.parent}{os.pathsep}{os.environ['PATH']}")
+    result = make_site(
+        book, book / "site", f"http://127.0.0.1:{free_port()}", PATH=f"{fake.parent}{os.pathsep}{os.environ['PATH']}"
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert not trace.exists(), "the build ran `dot`"
     return snapshot(book / "site")
@@ -146,7 +154,9 @@ def test_without_the_diagram_renderer_installed_make_site_says_to_run_npm_ci(boo
     result = make_site(book, book / "site", f"http://127.0.0.1:{free_port()}")
     output = result.stdout + result.stderr
     assert result.returncode != 0
-    assert re.search(r"docs/chapters/01-loop\.md:\d+: \S+/@viz-js/viz/package\.json not found: run `npm ci`", output), output
+    assert re.search(r"docs/chapters/01-loop\.md:\d+: \S+/@viz-js/viz/package\.json not found: run `npm ci`", output), (
+        output
+    )
     assert snapshot(book / "site") == published
 
 
@@ -177,11 +187,17 @@ def test_make_site_without_a_recent_enough_node_says_which_and_where_before_sett
     # make go on, setting up would fail, not install anything.
     result = subprocess.run(
         ["make", "--no-print-directory", "site", f"SITE={site}", f"BIN={tmp_path / 'no-venv'}"],
-        cwd=book, capture_output=True, text=True, env={**os.environ, "PATH": path},
+        cwd=book,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PATH": path},
     )
     assert result.returncode != 0
     found = "v18.19.0" if node == "too old" else "no `node` on PATH"
-    assert f"Node.js 20 or newer is needed to build the site (KaTeX and Graphviz run under it); found: {found}." in result.stderr
+    assert (
+        f"Node.js 20 or newer is needed to build the site (KaTeX and Graphviz run under it); found: {found}."
+        in result.stderr
+    )
     assert "https://nodejs.org/" in result.stderr
     assert result.stdout == "", "nothing else ran"
     assert not (tmp_path / "no-venv").exists() and not (book / ".cache").exists()

@@ -14,14 +14,16 @@ import pytest
 
 from literate.render.diagram import DiagramError, Diagrams
 from literate.render.figure_links import link_figures
-from literate.render.typeset import MathError, Typesetter
 from literate.render.node_renderer import NodeRenderer
 from literate.render.slim_css import slim_styles
+from literate.render.typeset import MathError, Typesetter
 
 ROOT = Path(__file__).resolve().parents[2]
 NODE_MODULES = ROOT / "node_modules"
 needs_node = pytest.mark.skipif(
-    shutil.which("node") is None or not (NODE_MODULES / "katex").is_dir() or not (NODE_MODULES / "@viz-js/viz").is_dir(),
+    shutil.which("node") is None
+    or not (NODE_MODULES / "katex").is_dir()
+    or not (NODE_MODULES / "@viz-js/viz").is_dir(),
     reason="needs Node and `npm ci` (KaTeX, @viz-js/viz)",
 )
 
@@ -82,7 +84,9 @@ def test_bad_tex_names_the_formula(tmp_path, renderer):
 
 def test_no_katex_is_a_clear_error(tmp_path):
     with pytest.raises(MathError, match="npm ci"):
-        Typesetter(tmp_path / "math", NodeRenderer(tmp_path / "nothing")).page('<span class="arithmatex">\\(x\\)</span>')
+        Typesetter(tmp_path / "math", NodeRenderer(tmp_path / "nothing")).page(
+            '<span class="arithmatex">\\(x\\)</span>'
+        )
 
 
 def test_no_graphviz_is_a_clear_error(tmp_path):
@@ -107,7 +111,10 @@ def test_a_node_older_than_the_project_needs_is_refused_by_the_renderer(tmp_path
     (tmp_path / "node_modules").symlink_to(NODE_MODULES)
     renderer = NodeRenderer(tmp_path / "node_modules")
     try:
-        with pytest.raises(MathError, match=rf"exit code 3\): Node\.js {major}\.\S+ is too old: the site needs Node\.js {major + 1} or newer"):
+        with pytest.raises(
+            MathError,
+            match=rf"exit code 3\): Node\.js {major}\.\S+ is too old: the site needs Node\.js {major + 1} or newer",
+        ):
             Typesetter(tmp_path / "math", renderer).page('<span class="arithmatex">\\(x\\)</span>')
     finally:
         renderer.close()
@@ -135,6 +142,7 @@ def test_a_diagram_is_an_inline_svg_that_follows_the_scheme_and_the_page_fonts(t
 def test_generic_families_are_laid_out_with_metrics_as_wide_as_their_common_fonts(tmp_path, renderer):
     """Graphviz in WebAssembly would size `monospace` and `sans-serif` text as Times (narrower):
     the boxes would be too small for the text the page draws in them."""
+
     def width(font: str, label: str = "outputs and figures on the page") -> float:
         svg = Diagrams(tmp_path, renderer).draw(f'digraph {{ a [shape=box fontname="{font}" label="{label}"] }}')
         return float(re.search(r'viewBox="[\d.]+ [\d.]+ ([\d.]+)', svg)[1])

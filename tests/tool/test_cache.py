@@ -40,9 +40,13 @@ def test_a_folder_entry_is_named_by_its_content_and_repaired_when_edited(tmp_pat
     assert (folder / "notebooks/a.ipynb").read_text() == "{}"
 
 
-def test_every_cache_under_the_root_is_evicted(tmp_path):
-    stale = [Cache(tmp_path / name).write("k", "v") for name in ("execution", "math", "diagrams")]
-    for path in stale:
+def test_every_cache_under_the_root_is_evicted_but_locks_and_skipped_ones(tmp_path):
+    stale = [Cache(tmp_path / name).write("k", "v") for name in ("execution", "math", "diagrams", "mkdocs-jupyter")]
+    legacy, lock = tmp_path / "0123.json", tmp_path / "execution.lock"  # a file of the older flat layout
+    legacy.write_text("{}")
+    lock.write_text("")
+    for path in [*stale, legacy, lock]:
         os.utime(path, (time.time() - 40 * DAY, time.time() - 40 * DAY))
-    assert evict_caches(tmp_path, keep_days=30) == 3
+    assert evict_caches(tmp_path, keep_days=30, skip={"mkdocs-jupyter"}) == 4
+    assert stale[-1].exists() and lock.exists() and not legacy.exists()
     assert evict_caches(tmp_path / "absent") == 0

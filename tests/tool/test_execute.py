@@ -14,9 +14,9 @@ from pathlib import Path
 import psutil
 import pytest
 
+from literate.project import Project
 from literate.run.execute import ExecutionError, Executor
 from literate.run.outputs import Result, Stream, Truncated
-from literate.project import Project
 
 PYPROJECT = '[tool.literate]\nchapters = "docs/chapters"\npackage = "pkg"\npackage_dir = "src/pkg"\n'
 
@@ -105,7 +105,9 @@ def test_the_first_failing_chapter_in_reading_order_is_reported_whatever_finishe
     process has ended: a file barrier (the second writes its pid) orders the two failures."""
     barrier = tmp_path / "second-failed"
     first = (SECOND_ENDED.format(barrier=str(barrier)) if workers > 1 else "") + "raise ValueError('first')"
-    second = f"import os\nwith open({str(barrier)!r}, 'w') as f:\n    f.write(str(os.getpid()))\nraise KeyError('second')"
+    second = (
+        f"import os\nwith open({str(barrier)!r}, 'w') as f:\n    f.write(str(os.getpid()))\nraise KeyError('second')"
+    )
     book = project(
         tmp_path / "book",
         **{"1-slow-fail": chapter(first), "2-quick-fail": chapter(second), "3-fine": chapter("print('ok')")},
@@ -128,7 +130,9 @@ def test_the_projects_own_package_is_imported_not_an_installed_copy(tmp_path, mo
 
 def test_a_block_that_ends_the_process_is_named(tmp_path):
     book = project(tmp_path, a=chapter("print('before')\n---\nimport os\nos._exit(0)"))
-    with pytest.raises(ExecutionError, match=r"docs/chapters/a\.md:8: the chapter's process ended while running this block"):
+    with pytest.raises(
+        ExecutionError, match=r"docs/chapters/a\.md:8: the chapter's process ended while running this block"
+    ):
         run(book)
 
 
@@ -204,6 +208,7 @@ def test_builds_sharing_a_cache_run_each_chapter_once_failures_too(tmp_path):
         """),
         c=chapter('open("ran-c", "a").write("x")'),
     )
+
     def build():
         try:
             run(book, workers=1)  # one at a time: c, after the failure, never starts

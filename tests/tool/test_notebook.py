@@ -8,8 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from literate.source.blocks import parse_markdown
-from literate.source.imports import third_party
 from literate.export.notebook import (
     PACKAGE_TAG,
     SetupTexts,
@@ -21,6 +19,8 @@ from literate.export.notebook import (
     readable,
     site_resolver,
 )
+from literate.source.blocks import parse_markdown
+from literate.source.imports import third_party
 
 SITE = "https://example.org/book/"
 URLS = {"chapters/02-b.md": "chapters/02-b/", "chapters/01-a.md": "chapters/01-a/", "index.md": "./"}
@@ -31,7 +31,7 @@ def resolve(target):
 
 
 def test_relative_links_become_absolute_to_the_site():
-    text = "See [B](02-b.md), [its part](02-b.md#part \"title\"), [here](#top) and [home](../index.md)."
+    text = 'See [B](02-b.md), [its part](02-b.md#part "title"), [here](#top) and [home](../index.md).'
     assert absolute_links(text, resolve) == (
         "See [B](https://example.org/book/chapters/02-b/), "
         '[its part](https://example.org/book/chapters/02-b/#part "title"), '
@@ -47,9 +47,9 @@ def test_links_that_cannot_be_resolved_keep_their_text_and_others_are_left_alone
 
 
 def test_without_a_site_url_relative_links_are_removed():
-    assert absolute_links("[B](02-b.md) and [web](http://x.org)", site_resolver(None, "chapters/01-a.md", URLS.get)) == (
-        "B and [web](http://x.org)"
-    )
+    assert absolute_links(
+        "[B](02-b.md) and [web](http://x.org)", site_resolver(None, "chapters/01-a.md", URLS.get)
+    ) == ("B and [web](http://x.org)")
 
 
 @pytest.fixture
@@ -71,7 +71,10 @@ def package(tmp_path) -> Path:
 
 def test_package_sources_keep_the_init_imports_of_the_chosen_modules_only(package):
     sources = package_sources("tiny", package, [package / "core.py"])
-    assert sources == {"tiny": '"""tiny: a package."""\n\nfrom .core import double\n', "tiny.core": (package / "core.py").read_text()}
+    assert sources == {
+        "tiny": '"""tiny: a package."""\n\nfrom .core import double\n',
+        "tiny.core": (package / "core.py").read_text(),
+    }
 
 
 def run_python(code: str, cwd: Path) -> subprocess.CompletedProcess:
@@ -101,12 +104,17 @@ def test_the_package_cell_makes_the_package_importable_from_its_source_alone(pac
 )
 def test_every_source_is_held_exactly(tmp_path, awkward):
     code = package_code("odd", {"odd": awkward})
-    result = run_python(code + f"\nimport sys, odd\nprint(sys.modules['odd'].__loader__.get_source('odd') == {awkward!r})", tmp_path)
+    result = run_python(
+        code + f"\nimport sys, odd\nprint(sys.modules['odd'].__loader__.get_source('odd') == {awkward!r})", tmp_path
+    )
     assert result.stdout.strip() == "True", result.stderr
 
 
 def test_third_party_imports_leave_out_the_standard_library_and_the_package():
-    codes = ["import math, torch.nn\nfrom matplotlib import pyplot\nfrom tiny import x\nfrom . import y", "not python ("]
+    codes = [
+        "import math, torch.nn\nfrom matplotlib import pyplot\nfrom tiny import x\nfrom . import y",
+        "not python (",
+    ]
     assert third_party(codes, "tiny") == ["matplotlib", "torch"]
 
 
@@ -157,7 +165,9 @@ def test_the_notebook_gets_the_package_cell_before_its_first_code_cell_and_clean
 
 
 def test_a_chapter_that_imports_nothing_from_the_package_gets_no_package_cell(package):
-    assert package_cells(blocks(CHAPTER.replace("from tiny import double", "double = abs")), "tiny", package, TEXTS) == []
+    assert (
+        package_cells(blocks(CHAPTER.replace("from tiny import double", "double = abs")), "tiny", package, TEXTS) == []
+    )
 
 
 def test_lines_are_joined_only_when_asked():

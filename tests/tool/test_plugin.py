@@ -13,9 +13,9 @@ import psutil
 import pytest
 from builds import executed, free_port, mkdocs_build
 
-from literate.source import tangle
 from literate.cache import Cache
 from literate.project import Project
+from literate.source import tangle
 
 pytestmark = pytest.mark.slow
 
@@ -98,7 +98,7 @@ def test_outputs_are_woven_in_and_figures_are_files(book):
     assert "hello &lt;b&gt;world&lt;/b&gt; **not bold**" in html
     assert "<b>world</b>" not in html and "<strong>not bold</strong>" not in html
     assert "not a fence" in html
-    assert re.search(r'<code>12\s*</code>', html)  # the last expression's value
+    assert re.search(r"<code>12\s*</code>", html)  # the last expression's value
     images = re.findall(r'<img alt="A rising line"[^>]*src="([^"]+)"', html)
     assert len(images) == 1 and "base64" not in images[0]
     figure = (book / "site/chapters/02-use" / images[0]).resolve()
@@ -193,7 +193,8 @@ def test_a_block_that_never_ends_times_out_and_leaves_no_process(book):
     assert time.monotonic() - start < 60
     assert re.search(r"docs/chapters/03-plain\.md:4: timed out: the chapter ran longer than 3 s", result.stderr)
     leftovers = [
-        p for p in psutil.process_iter(["cmdline", "cwd"])
+        p
+        for p in psutil.process_iter(["cmdline", "cwd"])
         if "literate.run.worker" in " ".join(p.info["cmdline"] or []) and p.info["cwd"] == str(book)
     ]
     assert leftovers == []
@@ -207,7 +208,11 @@ def test_while_serving_a_raising_chapter_shows_its_error_and_the_site_still_answ
     environment = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "PYTHONPATH": str(book / "src")}
     server = subprocess.Popen(
         [sys.executable, "-m", "mkdocs", "serve", "--dev-addr", f"127.0.0.1:{port}", "--no-livereload"],
-        cwd=book, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        cwd=book,
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         page = None

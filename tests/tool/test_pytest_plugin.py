@@ -6,7 +6,14 @@ import pytest
 
 # In a subprocess: the plugin keeps the chains' namespaces in its module, which this session's
 # own doc tests use too, and a block here calls os._exit.
-OPTIONS = ["-p", "literate.adapter.pytest_plugin", "--markdown-docs", "--markdown-docs-syntax=superfences", "-p", "no:cacheprovider"]
+OPTIONS = [
+    "-p",
+    "literate.adapter.pytest_plugin",
+    "--markdown-docs",
+    "--markdown-docs-syntax=superfences",
+    "-p",
+    "no:cacheprovider",
+]
 
 
 def doc_tests(pytester: pytest.Pytester, markdown: str) -> pytest.RunResult:

@@ -115,7 +115,8 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
         problems = differences(self.chapters.get(source.resolve()) or self.project.parse(source), chapter)
         if problems:
             raise ChapterError(
-                "\n".join(problems) + "\nA translation changes only the prose: copy the code blocks from the source chapter."
+                "\n".join(problems)
+                + "\nA translation changes only the prose: copy the code blocks from the source chapter."
             )
 
     # Before mkdocs-jupyter's on_files (priority 0), so the notebooks added here are rendered as pages.
@@ -134,7 +135,7 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
             runs = executor.run_all([chapter for _, chapter in pages], keep_going)
         except (ExecutionError, ChapterError) as exc:
             raise PluginError(str(exc)) from None
-        for (file, chapter), run in zip(pages, runs):
+        for (file, chapter), run in zip(pages, runs, strict=True):
             self.runs[file.src_uri] = run
             if isinstance(run, ChapterFailure):
                 log.info("literate: FAILED (shown on the page; a build fails on it): %s", run.message)
@@ -145,20 +146,21 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
             self._add_figures(run, files, config)
             if self.config.notebooks:
                 self._add_notebooks(file, run, files, config)
-        log.info(
-            "literate: %d chapter(s) executed, %d from the cache", len(executor.executed), len(executor.cached)
-        )
+        log.info("literate: %d chapter(s) executed, %d from the cache", len(executor.executed), len(executor.cached))
         return files
 
     @staticmethod
     def _warn_truncated(run: ChapterRun) -> None:
-        for block, outputs in zip(run.chapter.python_blocks, run.outputs):
+        for block, outputs in zip(run.chapter.python_blocks, run.outputs, strict=True):
             for output in outputs:
                 if isinstance(output, Truncated):
                     log.warning(
                         "literate: %s:%d: the block printed %d characters more than the output limit "
                         "(%d per block, `output_limit` in the plugin's config); the page shows the first ones",
-                        run.chapter.name, block.line, output.dropped, output.limit,
+                        run.chapter.name,
+                        block.line,
+                        output.dropped,
+                        output.limit,
                     )
 
     def _figure_uri(self, svg: str) -> str:
@@ -178,6 +180,7 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
         Both are real files in a folder named by the notebook's content, so editions and builds
         running at once never write the same file.
         """
+
         def url_of(uri: str) -> str | None:
             target = files.get_file_from_path(uri)
             return target.url if target else None

@@ -62,7 +62,9 @@ class LiterateConfig(base.Config):
 
 def make_executor(project: Project, config: LiterateConfig) -> Executor:
     workers = config.workers or len(os.sched_getaffinity(0))
-    return Executor(project, project.root / config.cache_dir, config.timeout, workers, config.preload, config.output_limit)
+    return Executor(
+        project, project.root / config.cache_dir, config.timeout, workers, config.preload, config.output_limit
+    )
 
 
 def plugin_options(config_file: Path) -> LiterateConfig:

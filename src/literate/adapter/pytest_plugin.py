@@ -55,7 +55,9 @@ class ChainRunner:
                 prefix, namespace = previous
                 # Blank lines stand in for the blocks already run, so line numbers stay the file's.
                 source = "\n" * prefix.count("\n") + test.source[len(prefix) :]
-                code = compile(source, test.source_path, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True)
+                code = compile(
+                    source, test.source_path, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True
+                )
                 exec(code, namespace)
             else:
                 namespace = args

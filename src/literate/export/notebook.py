@@ -21,11 +21,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
 
-from literate.source.blocks import Block, Chapter
-from literate.render.cjk import join_cjk_lines
-from literate.source.imports import package_modules, third_party
-from literate.run.outputs import Error, Figure, Output, Result, Stream, Truncated
 from literate.project import Project
+from literate.render.cjk import join_cjk_lines
+from literate.run.outputs import Error, Figure, Output, Result, Stream, Truncated
+from literate.source.blocks import Block, Chapter
+from literate.source.imports import package_modules, third_party
 
 Cell = dict[str, Any]
 Resolver = Callable[[str], str | None]
@@ -78,9 +78,7 @@ def absolute_links(markdown: str, resolve: Resolver) -> str:
     return INLINE.sub(inline, REFERENCE.sub(reference, markdown))
 
 
-def site_resolver(
-    site_url: str | None, page_src_uri: str, url_of: Callable[[str], str | None]
-) -> Resolver:
+def site_resolver(site_url: str | None, page_src_uri: str, url_of: Callable[[str], str | None]) -> Resolver:
     """Resolve a link written in the page `page_src_uri` (a docs-relative source path) to an
     absolute URL: `url_of` maps a source path to its site URL (MkDocs' `File.url`)."""
 

@@ -32,7 +32,9 @@ def join_cjk_lines(markdown: str) -> str:
             fence = opening.group(1)
         elif fence is not None and opening and opening.group(1).startswith(fence[0] * len(fence)):
             fence = None
-        elif fence is None and out and ENDS_CJK.search(out[-1]) and STARTS_CJK.match(line) and not HEADING.match(out[-1]):
+        elif (
+            fence is None and out and ENDS_CJK.search(out[-1]) and STARTS_CJK.match(line) and not HEADING.match(out[-1])
+        ):
             out[-1] += line.lstrip()
             continue
         out.append(line)

@@ -26,14 +26,18 @@ import re
 from pathlib import Path
 
 from literate.cache import Cache, digest
-from literate.source.blocks import parse_file
 from literate.render.node_renderer import SCRIPT, NodeRenderer, RendererError
+from literate.source.blocks import parse_file
 
 _VERSION = "3"  # bump when the pre- or post-processing below changes: cached drawings are redrawn
 
 # Generic CSS families -> the Graphviz family whose built-in metrics lay them out, and how the
 # SVG then names it.
-_METRICS = {"monospace": ("Courier", "Courier,monospace"), "sans-serif": ("DejaVu Sans", "DejaVu Sans"), "serif": ("Georgia", "Georgia")}
+_METRICS = {
+    "monospace": ("Courier", "Courier,monospace"),
+    "sans-serif": ("DejaVu Sans", "DejaVu Sans"),
+    "serif": ("Georgia", "Georgia"),
+}
 _FONT_ATTRIBUTE = re.compile(r'\b(fontname|face)(\s*=\s*)"(monospace|sans-serif|serif)"', re.IGNORECASE)
 _SVG_FAMILY = re.compile("|".join(f'font-family="{re.escape(svg)}"' for _, svg in _METRICS.values()))
 _GENERIC = {f'font-family="{svg}"': f'font-family="{generic}"' for generic, (_, svg) in _METRICS.items()}
@@ -78,7 +82,9 @@ class Diagrams:
             raise DiagramError(str(error)) from None
         if "error" in answer:
             found = re.search(r"\bin line (\d+)", answer["error"])
-            raise DiagramError(f"Graphviz cannot draw this diagram: {answer['error']}", int(found[1]) if found else None)
+            raise DiagramError(
+                f"Graphviz cannot draw this diagram: {answer['error']}", int(found[1]) if found else None
+            )
         svg = themeable(answer["svg"])
         self.cache.write(key, svg)
         self.drawn += 1
@@ -89,7 +95,7 @@ class Diagrams:
         return f'<div class="literate-diagram">{self.draw(source)}</div>'
 
 
-def _metric_font(found: re.Match) -> str:
+def _metric_font(found: re.Match[str]) -> str:
     return f'{found[1]}{found[2]}"{_METRICS[found[3].lower()][0]}"'
 
 

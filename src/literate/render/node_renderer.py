@@ -20,6 +20,7 @@ import subprocess
 import tempfile
 import threading
 from pathlib import Path
+from typing import IO, Any
 
 from literate.processes import finish
 
@@ -34,15 +35,17 @@ class NodeRenderer:
     def __init__(self, node_modules: Path, node: str = "node"):
         self.node_modules = Path(node_modules)
         self.node = node
-        self.process: subprocess.Popen | None = None
-        self._stderr = None  # the process's stderr, a file read when it stops early
+        self.process: subprocess.Popen[str] | None = None
+        self._stderr: IO[bytes] | None = None  # the process's stderr, a file read when it stops early
 
     def package_version(self, package: str) -> str:
         """The installed version of an npm package; a clear error if it is not installed."""
         manifest = self.node_modules / package / "package.json"
         if not manifest.is_file():
-            raise RendererError(f"{manifest} not found: run `npm ci` (the site is rendered at build time with {package})")
-        return json.loads(manifest.read_text(encoding="utf-8"))["version"]
+            raise RendererError(
+                f"{manifest} not found: run `npm ci` (the site is rendered at build time with {package})"
+            )
+        return str(json.loads(manifest.read_text(encoding="utf-8"))["version"])
 
     def oldest_node(self) -> int:
         """The oldest Node major version the project supports: `engines.node` (">=N") in its package.json."""
@@ -51,18 +54,20 @@ class NodeRenderer:
         found = re.fullmatch(r"\s*>=\s*(\d+)(?:\.\d+)*\s*", engines.get("node", ""))
         return int(found.group(1)) if found else 0
 
-    def ask(self, requests: list[dict]) -> list[dict]:
+    def ask(self, requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """One answer per request, in order."""
         if not requests:
             return []
         process = self._start()
+        stdin, stdout = process.stdin, process.stdout
+        assert stdin is not None and stdout is not None, "started with pipes"
 
         # A writer thread: Node answers while it still reads, and a full pipe must not block both.
-        def write():
+        def write() -> None:
             try:
                 for request in requests:
-                    process.stdin.write(json.dumps(request, ensure_ascii=False) + "\n")
-                process.stdin.flush()
+                    stdin.write(json.dumps(request, ensure_ascii=False) + "\n")
+                stdin.flush()
             except BrokenPipeError:
                 pass
 
@@ -70,7 +75,7 @@ class NodeRenderer:
         writer.start()
         answers = []
         for _ in requests:
-            line = process.stdout.readline()
+            line = stdout.readline()
             if not line:
                 why = self._stopped()
                 raise RendererError(f"the Node.js renderer ({SCRIPT.name}) stopped before answering{why}")
@@ -78,7 +83,7 @@ class NodeRenderer:
         writer.join()
         return answers
 
-    def _start(self) -> subprocess.Popen:
+    def _start(self) -> subprocess.Popen[str]:
         if self.process is None or self.process.poll() is not None:
             node = shutil.which(self.node)
             if node is None:
@@ -100,12 +105,15 @@ class NodeRenderer:
 
     def _stopped(self) -> str:
         """What the process said before it stopped (e.g. that this Node is too old)."""
+        code: int | None = None
         try:
-            code = self.process.wait(timeout=10)
+            code = self.process.wait(timeout=10) if self.process is not None else None
         except subprocess.TimeoutExpired:
-            code = None
-        self._stderr.seek(0)
-        said = self._stderr.read().decode("utf-8", "replace").strip()
+            pass
+        said = ""
+        if self._stderr is not None:
+            self._stderr.seek(0)
+            said = self._stderr.read().decode("utf-8", "replace").strip()
         self.close()
         return f" (exit code {code})" + (f": {said}" if said else "")
 

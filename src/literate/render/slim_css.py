@@ -11,7 +11,6 @@ page's classes, so a warm build does not parse the stylesheet again.
 from __future__ import annotations
 
 import functools
-import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path

@@ -17,15 +17,14 @@ import hashlib
 import html as htmllib
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from literate.cache import Cache, digest
 from literate.render.node_renderer import SCRIPT, NodeRenderer, RendererError
 
 # pymdownx.arithmatex, generic mode: <span class="arithmatex">\(…\)</span>, <div class="arithmatex">\[…\]</div>
-_ARITHMATEX = re.compile(
-    r'<(?P<tag>span|div) class="arithmatex">(?P<body>.*?)</(?P=tag)>', re.DOTALL
-)
+_ARITHMATEX = re.compile(r'<(?P<tag>span|div) class="arithmatex">(?P<body>.*?)</(?P=tag)>', re.DOTALL)
 # A notebook's rendered Markdown cell, as nbconvert's lab template writes it.
 _NOTEBOOK_MARKDOWN = re.compile(r'<div class="[^"]*\bjp-RenderedMarkdown\b[^"]*"[^>]*>')
 _DIV = re.compile(r"<div\b|</div>")
@@ -37,6 +36,9 @@ _DOLLAR_MATH = re.compile(
     r"|(?P<env>\\begin\{(?P<name>[a-z]*\*?)\}.*?\\end\{(?P=name)\})",
     re.DOTALL,
 )
+
+
+Typeset = Callable[[str, bool], str]  # (tex, display) -> HTML
 
 
 class MathError(ValueError):
@@ -59,14 +61,19 @@ class Typesetter:
     def page(self, html: str) -> str:
         """`html` with every formula typeset (see the module docstring)."""
         found: list[tuple[str, bool]] = []
-        self._rewrite(html, lambda tex, display: found.append((tex, display)) or "")
+
+        def note(tex: str, display: bool) -> str:
+            found.append((tex, display))
+            return ""
+
+        self._rewrite(html, note)
         if not found:
             return html
-        done = dict(zip(found, self.render(found)))
+        done = dict(zip(found, self.render(found), strict=True))
         return self._rewrite(html, lambda tex, display: done[(tex, display)])
 
-    def _rewrite(self, html: str, typeset) -> str:
-        def arithmatex(m: re.Match) -> str:
+    def _rewrite(self, html: str, typeset: Typeset) -> str:
+        def arithmatex(m: re.Match[str]) -> str:
             body = htmllib.unescape(m["body"]).strip()
             display = m["tag"] == "div"
             if body[:2] in ("\\(", "\\["):
@@ -88,7 +95,7 @@ class Typesetter:
             except RendererError as error:
                 raise MathError(str(error)) from None
             problems, rejected = [], []
-            for (tex, display), answer in zip(unique, answers):
+            for (tex, display), answer in zip(unique, answers, strict=True):
                 if "error" in answer:
                     delimiters = ("$$", "$$") if display else ("$", "$")
                     problems.append(f"{delimiters[0]}{tex}{delimiters[1]}: {answer['error']}")
@@ -117,9 +124,10 @@ class Typesetter:
         return self._salt
 
 
-def _in_notebook_markdown(html: str, change) -> str:
+def _in_notebook_markdown(html: str, change: Callable[[str], str]) -> str:
     """`html` with `change` applied to the inside of each rendered Markdown cell, code excepted."""
-    out, at = [], 0
+    out: list[str] = []
+    at = 0
     for start in _NOTEBOOK_MARKDOWN.finditer(html):
         if start.start() < at:  # nested in a cell already done
             continue
@@ -138,8 +146,8 @@ def _in_notebook_markdown(html: str, change) -> str:
     return "".join(out)
 
 
-def _dollar_math(html: str, typeset) -> str:
-    def one(m: re.Match) -> str:
+def _dollar_math(html: str, typeset: Typeset) -> str:
+    def one(m: re.Match[str]) -> str:
         if m["block"] is not None:
             return typeset(htmllib.unescape(m["block"]).strip(), True)
         if m["inline"] is not None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from literate.source.blocks import Chapter
 from literate.run.outputs import Error, Figure, Output, Result, Stream, Truncated
+from literate.source.blocks import Chapter
 
 # Terminal escape sequences (colours, cursor moves, window titles) and the control characters
 # a terminal acts on (NUL, BEL, backspace, form feed, ...): a page shows the text, not the effect.

@@ -22,17 +22,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from literate.cache import Cache
+from literate.project import Project
 from literate.run import outputs as outputs_module
 from literate.run import pool as pool_module
 from literate.run import protocol as protocol_module
 from literate.run import worker as worker_module
-from literate.source.blocks import Block, Chapter
-from literate.cache import Cache
-from literate.source.imports import package_modules
 from literate.run.outputs import Output, from_json, to_json
 from literate.run.pool import Failed, Pool, ServerFailed, Work
-from literate.project import Project
 from literate.run.protocol import DEFAULT_OUTPUT_LIMIT, BlockRequest, ChapterRequest
+from literate.source.blocks import Block, Chapter
+from literate.source.imports import package_modules
 
 __all__ = ["DEFAULT_OUTPUT_LIMIT", "DEFAULT_TIMEOUT", "ChapterFailure", "ChapterRun", "ExecutionError", "Executor"]
 
@@ -208,7 +208,9 @@ class Executor:
                     continue
                 self.failures.remove(planned.key)
                 stored = [[to_json(o) for o in block] for block in ended.outputs]
-                self.outputs.write(planned.key, json.dumps({"path": planned.chapter.name, "outputs": stored}, ensure_ascii=False))
+                self.outputs.write(
+                    planned.key, json.dumps({"path": planned.chapter.name, "outputs": stored}, ensure_ascii=False)
+                )
                 self.executed.append(planned.chapter.name)
                 runs[ended.position] = ChapterRun(planned.chapter, planned.key, ended.outputs, True, ended.seconds)
         except ServerFailed as exc:

@@ -69,7 +69,13 @@ class Truncated:
 
 
 Output = Stream | Result | Figure | Error | Truncated
-KINDS: dict[str, type[Output]] = {"stream": Stream, "result": Result, "figure": Figure, "error": Error, "truncated": Truncated}
+KINDS: dict[str, type[Output]] = {
+    "stream": Stream,
+    "result": Result,
+    "figure": Figure,
+    "error": Error,
+    "truncated": Truncated,
+}
 _KIND_OF = {cls: kind for kind, cls in KINDS.items()}
 
 

@@ -21,10 +21,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from literate.source.blocks import Block
-from literate.run.outputs import Error, Output
 from literate.processes import finish
+from literate.run.outputs import Error, Output
 from literate.run.protocol import BlockReply, ChapterRequest, Job, ServerMessage, Started, message_from_line
+from literate.source.blocks import Block
 
 # For the server, which reads them when it imports torch and matplotlib: no display, a fixed
 # hash seed, and (unless the caller chose otherwise) one math thread, for the same summation

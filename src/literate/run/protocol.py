@@ -73,7 +73,9 @@ class BlockReply:
     done: bool = False
 
     def to_line(self) -> str:
-        return json.dumps({"index": self.index, "outputs": [to_json(o) for o in self.outputs], "done": self.done}) + "\n"
+        return (
+            json.dumps({"index": self.index, "outputs": [to_json(o) for o in self.outputs], "done": self.done}) + "\n"
+        )
 
     @classmethod
     def from_line(cls, line: str) -> BlockReply:

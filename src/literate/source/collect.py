@@ -22,9 +22,9 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
+from literate.project import Project
 from literate.source.blocks import Block, Chapter
 from literate.source.imports import Import, bound_names, global_uses, package_names
-from literate.project import Project
 
 SAVE_MARK = re.compile(r"\s*#\s*@save\b.*$")
 DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
@@ -159,7 +159,9 @@ def _saved(chapter: Chapter, block: Block, stmt: ast.stmt, lines: list[str], fir
             f"{mark}: `#@save` marks a function or class definition, not "
             f"{_kind(stmt)}; put the mark on a `def` or `class` line (demo code stays in the chapter)"
         )
-    code = "\n".join(SAVE_MARK.sub("", line) if i in marked else line for i, line in enumerate(lines) if first - 1 <= i < end)
+    code = "\n".join(
+        SAVE_MARK.sub("", line) if i in marked else line for i, line in enumerate(lines) if first - 1 <= i < end
+    )
     start = block.line + first - 1
     defined, needs = global_uses(code, start)
     return mark, Saved(code, f"{chapter.name}:{start}", defined, needs)
@@ -242,7 +244,9 @@ def _resolve_imports(book: Book, module: Module, code: ChapterCode) -> None:
             if name in defined:
                 continue
             if name not in code.imports:
-                raise TangleError(f"{where}: saved code uses `{name}`, which is neither saved nor imported in this chapter")
+                raise TangleError(
+                    f"{where}: saved code uses `{name}`, which is neither saved nor imported in this chapter"
+                )
             node, text = code.imports[name]
             if isinstance(node, ast.ImportFrom):
                 text = _package_import(book, node, name, where) or text

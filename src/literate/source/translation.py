@@ -24,8 +24,12 @@ def differences(source: Chapter, translation: Chapter) -> list[str]:
             )
     if len(ours) != len(theirs):
         extra = f"; the first extra one is at line {ours[len(theirs)].line - 1}" if len(ours) > len(theirs) else ""
-        missing = f"; the first missing one is at line {theirs[len(ours)].line - 1} there" if len(theirs) > len(ours) else ""
-        problems.append(f"{translation.name}: {len(ours)} fenced blocks, but {source.name} has {len(theirs)}{extra}{missing}")
+        missing = (
+            f"; the first missing one is at line {theirs[len(ours)].line - 1} there" if len(theirs) > len(ours) else ""
+        )
+        problems.append(
+            f"{translation.name}: {len(ours)} fenced blocks, but {source.name} has {len(theirs)}{extra}{missing}"
+        )
     return problems
 
 
@@ -39,7 +43,9 @@ def describe_difference(mine: Block, original: Block) -> str | None:
     my_lines, original_lines = mine.code.split("\n"), original.code.split("\n")
     for index, (a, b) in enumerate(zip(my_lines, original_lines, strict=False)):
         if a != b:
-            return f"first difference at line {mine.line + index}: {a!r} instead of {b!r} (line {original.line + index})"
+            return (
+                f"first difference at line {mine.line + index}: {a!r} instead of {b!r} (line {original.line + index})"
+            )
     index = min(len(my_lines), len(original_lines))
     if len(my_lines) > len(original_lines):
         return f"extra line {mine.line + index}: {my_lines[index]!r}"
