@@ -68,7 +68,7 @@ $(BIN)/.installed: pyproject.toml requirements.lock
 	touch $@
 
 # KaTeX and Graphviz (@viz-js/viz) come from npm (pinned in package-lock.json): Node renders the
-# math and the diagrams at build time (src/literate/node_renderer.py); the pages get KaTeX's
+# math and the diagrams at build time (src/literate/render/node_renderer.py); the pages get KaTeX's
 # stylesheet and its fonts, served by the site. Only
 # the woff2 fonts: the stylesheet's woff/ttf fallbacks are dropped, no browser that runs the
 # site needs them. font-display: swap (katex-swap) shows text before the fonts arrive.

@@ -26,7 +26,9 @@ CHAPTER = "docs/chapters/01-synthetic-data.md"
 def book(tmp_path: Path, built_site) -> Path:
     """A copy of the book, with the executions the session's build already cached (so only faults run)."""
     copy = Project.load(ROOT).copy_to(tmp_path / "book")
-    shutil.copytree(ROOT / ".cache/literate", copy / ".cache/literate", ignore=shutil.ignore_patterns("files"))
+    # Not the notebook files and mkdocs-jupyter's pages: both are keyed by the book's own paths.
+    ignore = shutil.ignore_patterns("files", "mkdocs-jupyter")
+    shutil.copytree(ROOT / ".cache/literate", copy / ".cache/literate", ignore=ignore)
     (copy / "node_modules").symlink_to(ROOT / "node_modules")  # KaTeX, for the math
     return copy
 
