@@ -29,12 +29,17 @@ from .atomic import write_atomic
 from .blocks import parse_file
 from .node_renderer import SCRIPT, NodeRenderer, RendererError
 
-_VERSION = "3"  # bump when the pre- or post-processing below changes: cached drawings are redrawn
+_VERSION = "4"  # bump when the pre- or post-processing below changes: cached drawings are redrawn
 
 # Generic CSS families -> the Graphviz family whose built-in metrics lay them out, and how the
 # SVG then names it.
-_METRICS = {"monospace": ("Courier", "Courier,monospace"), "sans-serif": ("DejaVu Sans", "DejaVu Sans"), "serif": ("Georgia", "Georgia")}
-_FONT_ATTRIBUTE = re.compile(r'\b(fontname|face)(\s*=\s*)"(monospace|sans-serif|serif)"', re.IGNORECASE)
+_METRICS = {
+    "monospace": ("Courier", "Courier,monospace"),
+    "sans-serif": ("DejaVu Sans", "DejaVu Sans"),
+    "serif": ("Georgia", "Georgia"),
+}
+# fontname="sans-serif", fontname=monospace (a DOT ID needs no quotes), <font face="monospace">
+_FONT_ATTRIBUTE = re.compile(r'\b(fontname|face)(\s*=\s*)("?)(monospace|sans-serif|serif)\3(?![\w-])', re.IGNORECASE)
 _SVG_FAMILY = re.compile("|".join(f'font-family="{re.escape(svg)}"' for _, svg in _METRICS.values()))
 _GENERIC = {f'font-family="{svg}"': f'font-family="{generic}"' for generic, (_, svg) in _METRICS.items()}
 
@@ -90,7 +95,7 @@ class Diagrams:
 
 
 def _metric_font(found: re.Match) -> str:
-    return f'{found[1]}{found[2]}"{_METRICS[found[3].lower()][0]}"'
+    return f'{found[1]}{found[2]}"{_METRICS[found[4].lower()][0]}"'
 
 
 def themeable(svg: str) -> str:

@@ -135,11 +135,11 @@ def test_a_diagram_is_an_inline_svg_that_follows_the_scheme_and_the_page_fonts(t
 def test_generic_families_are_laid_out_with_metrics_as_wide_as_their_common_fonts(tmp_path, renderer):
     """Graphviz in WebAssembly would size `monospace` and `sans-serif` text as Times (narrower):
     the boxes would be too small for the text the page draws in them."""
-    def width(font: str, label: str = "outputs and figures on the page") -> float:
-        svg = Diagrams(tmp_path, renderer).draw(f'digraph {{ a [shape=box fontname="{font}" label="{label}"] }}')
+    def width(font: str, label: str = "outputs and figures on the page", quote: str = '"') -> float:
+        svg = Diagrams(tmp_path, renderer).draw(f'digraph {{ a [shape=box fontname={quote}{font}{quote} label="{label}"] }}')
         return float(re.search(r'viewBox="[\d.]+ [\d.]+ ([\d.]+)', svg)[1])
 
-    assert width("monospace") == width("Courier") > width("Times") * 1.2
+    assert width("monospace") == width("monospace", quote="") == width("Courier") > width("Times") * 1.2
     assert width("sans-serif") == width("DejaVu Sans") > width("Helvetica") * 1.1
     # A CJK character (three bytes, each counted as a space) comes close to its real width of one em.
     assert width("sans-serif", "页面上的输出与图") > width("Times", "页面上的输出与图") * 1.2
