@@ -16,6 +16,7 @@ import functools
 import gzip
 import http.server
 import re
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -57,6 +58,14 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+class _Server(http.server.ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        # A browser that leaves a page while it loads (the root page moving on to an edition)
+        # hangs up on the response: not an error of the site.
+        if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            super().handle_error(request, client_address)
+
+
 # Text a static host sends gzip-compressed when the browser asks (GitHub Pages, nginx with
 # gzip on, Netlify all do); fonts and images are compressed already.
 _COMPRESSED_TYPES = (".html", ".css", ".js", ".json", ".svg", ".ipynb", ".xml", ".txt")
@@ -87,7 +96,7 @@ def serve(directory: Path, port: int = 0, *, compress: bool = True) -> Iterator[
     """Serve `directory` on `port` (by default a free one) of 127.0.0.1 from a thread; yield its base URL.
     `compress`: text gzip-compressed, as a static host serves it (the page weights count that)."""
     handler = functools.partial(_CompressingHandler if compress else _QuietHandler, directory=str(directory))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+    server = _Server(("127.0.0.1", port), handler)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, name="site-server", daemon=True)
     thread.start()

@@ -143,11 +143,13 @@ def test_generic_families_are_laid_out_with_metrics_as_wide_as_their_common_font
     """Graphviz in WebAssembly would size `monospace` and `sans-serif` text as Times (narrower):
     the boxes would be too small for the text the page draws in them."""
 
-    def width(font: str, label: str = "outputs and figures on the page") -> float:
-        svg = Diagrams(tmp_path, renderer).draw(f'digraph {{ a [shape=box fontname="{font}" label="{label}"] }}')
+    def width(font: str, label: str = "outputs and figures on the page", quote: str = '"') -> float:
+        svg = Diagrams(tmp_path, renderer).draw(
+            f'digraph {{ a [shape=box fontname={quote}{font}{quote} label="{label}"] }}'
+        )
         return float(re.search(r'viewBox="[\d.]+ [\d.]+ ([\d.]+)', svg)[1])
 
-    assert width("monospace") == width("Courier") > width("Times") * 1.2
+    assert width("monospace") == width("monospace", quote="") == width("Courier") > width("Times") * 1.2
     assert width("sans-serif") == width("DejaVu Sans") > width("Helvetica") * 1.1
     # A CJK character (three bytes, each counted as a space) comes close to its real width of one em.
     assert width("sans-serif", "页面上的输出与图") > width("Times", "页面上的输出与图") * 1.2

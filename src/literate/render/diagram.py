@@ -29,7 +29,7 @@ from literate.cache import Cache, digest
 from literate.render.node_renderer import SCRIPT, NodeRenderer, RendererError
 from literate.source.blocks import parse_file
 
-_VERSION = "3"  # bump when the pre- or post-processing below changes: cached drawings are redrawn
+_VERSION = "4"  # bump when the pre- or post-processing below changes: cached drawings are redrawn
 
 # Generic CSS families -> the Graphviz family whose built-in metrics lay them out, and how the
 # SVG then names it.
@@ -38,7 +38,8 @@ _METRICS = {
     "sans-serif": ("DejaVu Sans", "DejaVu Sans"),
     "serif": ("Georgia", "Georgia"),
 }
-_FONT_ATTRIBUTE = re.compile(r'\b(fontname|face)(\s*=\s*)"(monospace|sans-serif|serif)"', re.IGNORECASE)
+# fontname="sans-serif", fontname=monospace (a DOT ID needs no quotes), <font face="monospace">
+_FONT_ATTRIBUTE = re.compile(r'\b(fontname|face)(\s*=\s*)("?)(monospace|sans-serif|serif)\3(?![\w-])', re.IGNORECASE)
 _SVG_FAMILY = re.compile("|".join(f'font-family="{re.escape(svg)}"' for _, svg in _METRICS.values()))
 _GENERIC = {f'font-family="{svg}"': f'font-family="{generic}"' for generic, (_, svg) in _METRICS.items()}
 
@@ -96,7 +97,7 @@ class Diagrams:
 
 
 def _metric_font(found: re.Match[str]) -> str:
-    return f'{found[1]}{found[2]}"{_METRICS[found[3].lower()][0]}"'
+    return f'{found[1]}{found[2]}"{_METRICS[found[4].lower()][0]}"'
 
 
 def themeable(svg: str) -> str:
