@@ -1,5 +1,6 @@
 # Every target sets up what it needs: the virtualenv (.venv), the browser assets
 # the site serves itself (docs/assets/vendor), and, where it builds, the package.
+# Building needs Python and Node.js only (see `node`, below), no system package.
 SHELL := bash
 PYTHON ?= python3
 export NO_MKDOCS_2_WARNING := 1
@@ -8,16 +9,16 @@ BIN := $(VENV)/bin
 VENDOR := docs/assets/vendor
 KATEX := node_modules/katex/dist
 
-.PHONY: serve serve-en site editions execution edition-zh edition-en test tangle check bench lock clean
+.PHONY: serve serve-en site editions execution edition-zh edition-en test tangle check bench lock clean node
 
 # One edition per MkDocs project: mkdocs.yml (Chinese), mkdocs.en.yml (English).
-serve: $(BIN)/.installed $(VENDOR)/.installed tangle
+serve: node $(BIN)/.installed $(VENDOR)/.installed tangle
 	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000 --livereload
 
-serve-en: $(BIN)/.installed $(VENDOR)/.installed tangle
+serve-en: node $(BIN)/.installed $(VENDOR)/.installed tangle
 	SITE_URL=http://127.0.0.1:8001/en/ $(BIN)/mkdocs serve -f mkdocs.en.yml --dev-addr 127.0.0.1:8001 --livereload
 
-site: $(BIN)/.installed $(VENDOR)/.installed tangle
+site: node $(BIN)/.installed $(VENDOR)/.installed tangle
 	@mkdir -p .cache
 	flock .cache/site.lock $(MAKE) --no-print-directory editions
 
@@ -48,7 +49,7 @@ edition-zh:
 edition-en:
 	$(if $(ORIGIN),SITE_URL=$(ORIGIN)/en/) $(BIN)/mkdocs build --strict -f mkdocs.en.yml --site-dir $(SITE).new/en
 
-test: $(BIN)/.installed $(VENDOR)/.installed
+test: node $(BIN)/.installed $(VENDOR)/.installed
 	$(BIN)/pytest -n auto --dist loadfile --durations=10
 
 tangle: $(BIN)/.installed
@@ -57,7 +58,7 @@ tangle: $(BIN)/.installed
 check: $(BIN)/.installed
 	$(BIN)/python -m literate tangle --check
 
-bench: $(BIN)/.installed $(VENDOR)/.installed
+bench: node $(BIN)/.installed $(VENDOR)/.installed
 	$(BIN)/python benchmarks/bench.py
 
 $(BIN)/.installed: pyproject.toml requirements.lock
@@ -66,11 +67,12 @@ $(BIN)/.installed: pyproject.toml requirements.lock
 	  -c requirements.lock -e '.[docs,test]' 2>&1 | { grep -v 'is ignored: it is neither' || true; }
 	touch $@
 
-# KaTeX comes from npm (pinned in package-lock.json): Node typesets the math at build time
-# (src/literate/math.py); the pages get its stylesheet and its fonts, served by the site. Only
+# KaTeX and Graphviz (@viz-js/viz) come from npm (pinned in package-lock.json): Node renders the
+# math and the diagrams at build time (src/literate/render/node_renderer.py); the pages get KaTeX's
+# stylesheet and its fonts, served by the site. Only
 # the woff2 fonts: the stylesheet's woff/ttf fallbacks are dropped, no browser that runs the
 # site needs them. font-display: swap (katex-swap) shows text before the fonts arrive.
-$(VENDOR)/.installed: package.json package-lock.json
+$(VENDOR)/.installed: package.json package-lock.json | node
 	npm ci --no-audit --no-fund --loglevel=error
 	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/katex/fonts
 	sed -E 's/,url\(fonts\/[^)]*\.woff\) format\("woff"\),url\(fonts\/[^)]*\.ttf\) format\("truetype"\)//g' \
@@ -78,6 +80,19 @@ $(VENDOR)/.installed: package.json package-lock.json
 	! grep -q '\.ttf' $(VENDOR)/katex/katex.min.css
 	cp $(KATEX)/fonts/*.woff2 $(VENDOR)/katex/fonts/
 	touch $@
+
+# Node.js renders the math (KaTeX) and the diagrams (Graphviz compiled to WebAssembly) when the
+# site is built; package.json's "engines" says which versions. Checked on every run of a target
+# that builds, before anything is set up: a warm build starts no Node, so a missing one would
+# otherwise surface only once a formula or a diagram changes.
+NODE_MAJOR := $(shell sed -n 's/^ *"node": *">= *\([0-9][0-9]*\).*/\1/p' package.json)
+node:
+	@v=$$(node --version 2>/dev/null) || v=; major=$${v#v}; major=$${major%%.*}; \
+	case "$$major" in ''|*[!0-9]*) ok=;; *) ok=$$([ "$$major" -ge $(NODE_MAJOR) ] && echo yes);; esac; \
+	[ -n "$$ok" ] || { \
+	  echo "Node.js $(NODE_MAJOR) or newer is needed to build the site (KaTeX and Graphviz run under it); found: $${v:-no \`node\` on PATH}." >&2; \
+	  echo "Get it from https://nodejs.org/en/download (an installer, nvm, or the Linux binaries; Debian 13: apt-get install nodejs npm)." >&2; \
+	  exit 1; }
 
 lock: $(BIN)/.installed
 	{ sed -n 1,2p requirements.lock; echo "torch==2.13.0"; \

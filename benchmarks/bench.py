@@ -19,9 +19,9 @@ from pathlib import Path
 
 from growth import measure
 
-from literate.blocks import parse_file
-from literate.deps import package_modules
 from literate.project import Project
+from literate.source.blocks import parse_file
+from literate.source.imports import package_modules
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -30,7 +30,7 @@ FLOOR = """
 import sys, matplotlib
 matplotlib.use("Agg")
 import torch, matplotlib.pyplot as plt
-from literate.blocks import parse_file
+from literate.source.blocks import parse_file
 for path in sys.argv[1:]:
     namespace = {"__name__": "__main__"}
     for block in parse_file(path).python_blocks:
@@ -66,7 +66,10 @@ class Book:
 
     def edit(self, chapter: str, old: str, new: str) -> None:
         """The same edit in a chapter and its translation (their code must stay identical)."""
-        for path in [*(self.root / "docs/chapters").glob(chapter + "*.md"), *(self.root / "docs-en/chapters").glob(chapter + "*.md")]:
+        for path in [
+            *(self.root / "docs/chapters").glob(chapter + "*.md"),
+            *(self.root / "docs-en/chapters").glob(chapter + "*.md"),
+        ]:
             text = path.read_text(encoding="utf-8")
             if old not in text:
                 sys.exit(f"benchmark edit not found in {path.name}: {old!r}")
@@ -78,16 +81,16 @@ def importers_of(project: Project, module: str) -> list[str]:
     return sorted(
         project.relative(p)
         for p in project.chapter_files()
-        if any(m.stem == module for m in package_modules(parse_file(p).python_blocks, project.package, project.package_dir))
+        if any(
+            m.stem == module for m in package_modules(parse_file(p).python_blocks, project.package, project.package_dir)
+        )
     )
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--skip-make-test", action="store_true", help="do not time the whole test suite")
-    parser.add_argument(
-        "--sizes", default="10,50,100", help="chapter counts of the generated books (empty: skip them)"
-    )
+    parser.add_argument("--sizes", default="10,50,100", help="chapter counts of the generated books (empty: skip them)")
     args = parser.parse_args()
     rows, checks = [], []
 
@@ -122,7 +125,9 @@ def main() -> int:
         rows.append(("code edit in the training chapter (not saved)", train, len(ran_train)))
 
         book.clear_caches()
-        _, profile = timed([sys.executable, str(ROOT / "benchmarks/stages.py"), "mkdocs.yml", "site-profiled"], book.root, **book.env)
+        _, profile = timed(
+            [sys.executable, str(ROOT / "benchmarks/stages.py"), "mkdocs.yml", "site-profiled"], book.root, **book.env
+        )
         stages = [line.split("\t") for line in profile.stdout.strip().splitlines()]
         growth = measure(ROOT, Path(folder), [int(n) for n in args.sizes.split(",") if n])
 
@@ -145,7 +150,10 @@ def main() -> int:
     lines += [f"| whole build (profiled) | {stages[-1][1]} | 100% |"]
     if growth:
         lines += ["", "Generated books (the Chinese edition alone, chapters copied from the real ones):", ""]
-        lines += ["| chapters | cold s | warm s | cold s per chapter | peak MiB (largest process) |", "|---:|---:|---:|---:|---:|"]
+        lines += [
+            "| chapters | cold s | warm s | cold s per chapter | peak MiB (largest process) |",
+            "|---:|---:|---:|---:|---:|",
+        ]
         lines += [f"| {n} | {c:.1f} | {w:.1f} | {c / n:.2f} | {m} |" for n, c, w, m in growth]
     lines += ["", "| target | ratio | holds |", "|---|---:|---|"]
     lines += [f"| {name} | {ratio:.2f} | {'yes' if ratio <= limit else 'NO'} |" for name, ratio, limit in checks]

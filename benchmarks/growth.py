@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from literate.project import Project
-from literate.tangle import SAVE_MARK
+from literate.source.collect import SAVE_MARK
 
 
 def generate(root: Path, folder: Path, chapters: int) -> Path:

@@ -11,13 +11,15 @@ from __future__ import annotations
 import cProfile
 import pstats
 import sys
-from pathlib import Path
 
 # Stage -> (file suffix, function name) of the entry points whose cumulative time is the stage's.
 STAGES = {
-    "execution (pool, cache)": [("literate/execute.py", "run_all")],
-    "figures and notebooks handed to MkDocs": [("literate/plugin.py", "_add_figures"), ("literate/plugin.py", "_add_notebooks")],
-    "weaving outputs into pages": [("literate/weave.py", "weave")],
+    "execution (pool, cache)": [("literate/run/execute.py", "run_all")],
+    "figures and notebooks handed to MkDocs": [
+        ("literate/adapter/mkdocs_plugin.py", "_add_figures"),
+        ("literate/adapter/mkdocs_plugin.py", "_add_notebooks"),
+    ],
+    "weaving outputs into pages": [("literate/render/weave.py", "weave")],
     "notebook pages (mkdocs-jupyter)": [("mkdocs_jupyter/plugin.py", "new_render")],
     "Markdown to HTML (chapters and other pages)": [("mkdocs/structure/pages.py", "render")],
     "link check (htmlproofer)": [("htmlproofer/plugin.py", "on_post_page")],

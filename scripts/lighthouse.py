@@ -50,14 +50,23 @@ def install() -> None:
         return
     CACHE.mkdir(parents=True, exist_ok=True)
     subprocess.run(
-        ["npm", "install", "--exact", f"lighthouse@{VERSION}", "--prefix", str(CACHE),
-         "--no-audit", "--no-fund", "--loglevel=error"],
+        [
+            "npm",
+            "install",
+            "--exact",
+            f"lighthouse@{VERSION}",
+            "--prefix",
+            str(CACHE),
+            "--no-audit",
+            "--no-fund",
+            "--loglevel=error",
+        ],
         check=True,
     )
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format, *args):  # noqa: A002
+    def log_message(self, format, *args):
         pass
 
 
@@ -73,8 +82,16 @@ def pages(site: Path) -> list[str]:
 def run(url: str, out: Path) -> dict:
     """One Lighthouse run; returns {category: score} and leaves the full JSON report in `out`."""
     subprocess.run(
-        [str(BIN), url, "--preset=desktop", "--output=json", f"--output-path={out}", "--quiet",
-         f"--only-categories={','.join(CATEGORIES)}", f"--chrome-flags={' '.join(CHROME_FLAGS)}"],
+        [
+            str(BIN),
+            url,
+            "--preset=desktop",
+            "--output=json",
+            f"--output-path={out}",
+            "--quiet",
+            f"--only-categories={','.join(CATEGORIES)}",
+            f"--chrome-flags={' '.join(CHROME_FLAGS)}",
+        ],
         check=True,
         env={**os.environ, "CHROME_PATH": CHROME},
     )
@@ -99,9 +116,14 @@ def main() -> int:
     parser.add_argument("--site", type=Path, default=ROOT / "site", help="built site (default: site/)")
     parser.add_argument("--runs", type=int, default=1, help="runs per page; the median run is kept")
     parser.add_argument("--strict", action="store_true", help="exit 1 if a score misses its target")
-    parser.add_argument("--page", action="append", default=[], metavar="PATH",
-                        help="a page to score instead of the defaults, as a path under the site "
-                             "(e.g. chapters/09-autograd/); repeatable")
+    parser.add_argument(
+        "--page",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="a page to score instead of the defaults, as a path under the site "
+        "(e.g. chapters/09-autograd/); repeatable",
+    )
     args = parser.parse_args()
     site = args.site.resolve()
     if not (site / "index.html").is_file():
@@ -132,8 +154,12 @@ def main() -> int:
         server.shutdown()
 
     (CACHE / "scores.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    lines = [f"# Lighthouse {VERSION}, desktop preset, {CHROME}, median of {max(args.runs, 1)} run(s)", "",
-             "| page | " + " | ".join(CATEGORIES) + " |", "|---" * (len(CATEGORIES) + 1) + "|"]
+    lines = [
+        f"# Lighthouse {VERSION}, desktop preset, {CHROME}, median of {max(args.runs, 1)} run(s)",
+        "",
+        "| page | " + " | ".join(CATEGORIES) + " |",
+        "|---" * (len(CATEGORIES) + 1) + "|",
+    ]
     for page, scores in results.items():
         lines.append(f"| {page} | " + " | ".join(f"{scores[c]:.2f}" for c in CATEGORIES) + " |")
     lines += ["", "Targets: " + ", ".join(f"{c} >= {t}" for c, t in TARGETS.items()), ""]

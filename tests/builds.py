@@ -23,13 +23,23 @@ def mkdocs_build(book: Path, *options: str, **env: str) -> subprocess.CompletedP
     environment = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "PYTHONPATH": str(book / "src"), **env}
     return subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", *options],
-        cwd=book, capture_output=True, text=True, env=environment,
+        cwd=book,
+        capture_output=True,
+        text=True,
+        env=environment,
     )
 
 
 def make_site(book: Path, site: Path, origin: str, **env: str) -> subprocess.CompletedProcess:
     """Both editions into `site`, as `make site` builds them, with addresses at `origin`."""
-    command = ["make", "--no-print-directory", "editions", f"SITE={site}", f"ORIGIN={origin}", f"BIN={Path(sys.executable).parent}"]
+    command = [
+        "make",
+        "--no-print-directory",
+        "editions",
+        f"SITE={site}",
+        f"ORIGIN={origin}",
+        f"BIN={Path(sys.executable).parent}",
+    ]
     environment = {**os.environ, "NO_MKDOCS_2_WARNING": "1", **env}
     return subprocess.run(command, cwd=book, capture_output=True, text=True, env=environment)
 

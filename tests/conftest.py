@@ -16,7 +16,7 @@ import builds
 import pytest
 from builds import ROOT, shared_site
 
-# One math thread per process, as the build runs each chapter (literate.pool): `make test` runs
+# One math thread per process, as the build runs each chapter (literate.run.pool): `make test` runs
 # a process per core already, and two threads each would fight over the cores, which slows
 # everything and skews the timing claims of chapter 13. Set before any test imports torch.
 for _name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
@@ -46,8 +46,10 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     os.environ[SHARED] = folder
     if _reads_the_site(session.config):
         session.config.stash[_BUILDER] = subprocess.Popen(
-            [sys.executable, builds.__file__, folder], start_new_session=True,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [sys.executable, builds.__file__, folder],
+            start_new_session=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
 
 

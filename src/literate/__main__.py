@@ -6,9 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import tangle
-from .blocks import ChapterError
-from .project import Project
+from literate.project import Project
+from literate.source import tangle
+from literate.source.blocks import ChapterError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -48,8 +48,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def execute(config_file: Path) -> int:
-    from .execute import ExecutionError
-    from .plugin import PluginError, make_executor, plugin_options  # MkDocs is imported only here
+    from mkdocs.exceptions import PluginError  # MkDocs is imported only here
+
+    from literate.adapter.options import make_executor, plugin_options
+    from literate.run.execute import ExecutionError
 
     try:
         options = plugin_options(config_file)
@@ -66,7 +68,7 @@ def execute(config_file: Path) -> int:
         if diff := tangle.check(project, chapters):
             print(f"error: the package is out of step with the chapters (run `make tangle`):\n{diff}", file=sys.stderr)
             return 2
-        runs = executor.run_missing(chapters)
+        runs = executor.fill_cache(chapters)
     except (tangle.TangleError, ChapterError, ExecutionError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -17,7 +17,12 @@ UMASK = _umask()
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Write `text` to a fresh temporary file beside `path`, then rename it over `path`.
+    """Write `text` (as UTF-8) to a fresh temporary file beside `path`, then rename it over `path`."""
+    write_atomic_bytes(path, text.encode("utf-8"))
+
+
+def write_atomic_bytes(path: Path, data: bytes) -> None:
+    """Write `data` to a fresh temporary file beside `path`, then rename it over `path`.
 
     The file gets the mode an ordinary write would give it (0666 less the umask), not the
     private 0600 of a temporary file.
@@ -27,8 +32,8 @@ def write_atomic(path: Path, text: str) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         os.fchmod(fd, 0o666 & ~UMASK)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

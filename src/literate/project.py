@@ -7,7 +7,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from .blocks import Chapter, parse_file
+from literate.source.blocks import Chapter, parse_file
 
 
 @dataclass(frozen=True)
@@ -19,7 +19,7 @@ class Project:
     lock: Path | None  # a lock file whose content keys the execution cache
 
     @classmethod
-    def load(cls, start: Path | str = ".") -> "Project":
+    def load(cls, start: Path | str = ".") -> Project:
         """Find pyproject.toml at or above `start` and read its `[tool.literate]` table."""
         start = Path(start).resolve()
         for folder in (start, *start.parents):

@@ -16,12 +16,13 @@ import functools
 import gzip
 import http.server
 import re
+import sys
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Iterator
 from urllib.parse import urlsplit
 
 from redirects import is_redirect
@@ -55,8 +56,16 @@ AXE_BLOCKING = ("serious", "critical")
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format, *args):  # noqa: A002 - the stdlib's signature
+    def log_message(self, format, *args):
         pass
+
+
+class _Server(http.server.ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        # A browser that leaves a page while it loads (the root page moving on to an edition)
+        # hangs up on the response: not an error of the site.
+        if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            super().handle_error(request, client_address)
 
 
 # Text a static host sends gzip-compressed when the browser asks (GitHub Pages, nginx with
@@ -67,7 +76,7 @@ _COMPRESSED_TYPES = (".html", ".css", ".js", ".json", ".svg", ".ipynb", ".xml", 
 class _CompressingHandler(_QuietHandler):
     """Serves the site as a static host does: text gzip-compressed for a browser that accepts it."""
 
-    def do_GET(self):  # noqa: N802 - the stdlib's name
+    def do_GET(self):
         path = Path(self.translate_path(self.path))
         if path.is_dir() and self.path.split("?")[0].endswith("/"):
             path = path / "index.html"
@@ -89,7 +98,7 @@ def serve(directory: Path, port: int = 0, *, compress: bool = True) -> Iterator[
     """Serve `directory` on `port` (by default a free one) of 127.0.0.1 from a thread; yield its base URL.
     `compress`: text gzip-compressed, as a static host serves it (the page weights count that)."""
     handler = functools.partial(_CompressingHandler if compress else _QuietHandler, directory=str(directory))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+    server = _Server(("127.0.0.1", port), handler)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, name="site-server", daemon=True)
     thread.start()
@@ -106,7 +115,7 @@ def discover_pages(site: Path) -> list[str]:
 
     Pages are `…/index.html` (MkDocs' directory URLs); the 404 pages are `404.html` and are left
     out, and so is anything under the theme's and the search's asset folders, and the site's
-    root page, which only leads to the editions (tests/test_translations.py checks it), and the old
+    root page, which only leads to the editions (tests/site/test_translations.py checks it), and the old
     chapter addresses, which only send the reader on (tests/site/test_redirects.py).
     """
     pages = []
@@ -128,7 +137,9 @@ def served_port(site: Path) -> int:
 class _StyleContexts(HTMLParser):
     """Each element of a page's body as `parent > element`, each with its classes (`div.a.b`)."""
 
-    VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"})
+    VOID = frozenset(
+        {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+    )
 
     def __init__(self):
         super().__init__()
@@ -168,7 +179,7 @@ def pages_with_new_styles(site: Path, pages: list[str]) -> set[str]:
     return new
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def page_html(site: Path, rel: str) -> str:
     """A built page's HTML (`rel` as `discover_pages` gives it), read once per process."""
     return (site / rel / "index.html").read_text(encoding="utf-8")
@@ -328,7 +339,9 @@ class Tab:
         self.page.on("pageerror", lambda e: self._note("console_errors", f"uncaught: {e}"))
         self.page.on("request", self._on_request)
         self.page.on("requestfailed", lambda r: self._note("failed_requests", f"{r.url} ({r.failure})"))
-        self.page.on("response", lambda r: r.status >= 400 and self._note("failed_requests", f"{r.url} (HTTP {r.status})"))
+        self.page.on(
+            "response", lambda r: r.status >= 400 and self._note("failed_requests", f"{r.url} (HTTP {r.status})")
+        )
 
     def _note(self, field_name: str, entry: str) -> None:
         if self.report is not None:
@@ -352,8 +365,9 @@ def _record_state(page, report: PageReport) -> None:
     """What is on the screen now: text, images, math, diagrams, code blocks, notebook links."""
     state = page.evaluate(_STATE_JS)
     report.scheme = state["scheme"]
-    report.raw_math = [m.group(0) + " in " + repr(t.strip()[:80])
-                       for t in state["texts"] for m in _RAW_MATH.finditer(t)]
+    report.raw_math = [
+        m.group(0) + " in " + repr(t.strip()[:80]) for t in state["texts"] for m in _RAW_MATH.finditer(t)
+    ]
     report.broken_images = state["brokenImages"]
     report.math_errors = state["mathErrors"]
     report.arithmatex = state["arithmatex"]
@@ -381,8 +395,9 @@ def open_page(tab: Tab, url: str, *, diagram_sources: int = 0, run_axe: bool = T
     return report
 
 
-def finish_page(tab: Tab, *, run_axe: bool = True, dark: bool = False,
-                settle: bool = True) -> tuple[PageReport, PageReport | None]:
+def finish_page(
+    tab: Tab, *, run_axe: bool = True, dark: bool = False, settle: bool = True
+) -> tuple[PageReport, PageReport | None]:
     """Collect the axe result; with `settle`, let late requests land and count the bytes; with
     `dark`, switch the reader's system to the dark scheme and check the page again (a second
     report: the scheme the theme took, and axe's colour contrast), then back; end the page."""
@@ -425,8 +440,9 @@ def inspect_page(context, url: str, *, dark: bool = False, **options) -> tuple[P
         tab.close()
 
 
-def inspect_pages(context, pages: list[tuple[str, dict]], *, overlap: int = 2, dark: bool = False,
-                  settle: bool = True) -> list[tuple[PageReport, PageReport | None]]:
+def inspect_pages(
+    context, pages: list[tuple[str, dict]], *, overlap: int = 2, dark: bool = False, settle: bool = True
+) -> list[tuple[PageReport, PageReport | None]]:
     """`open_page` and `finish_page` over many pages in `overlap` tabs taken in turn: axe on one
     page runs while the next page loads in the next tab. One (light, dark or None) per page; a
     page's options may say `dark` for it alone."""
@@ -502,10 +518,7 @@ def copy_button_problems(r: PageReport) -> list[str]:
 
 
 def axe_problems(r: PageReport) -> list[str]:
-    return [
-        f"axe {v['impact']} {v['id']}: {v['help']} at {', '.join(v['nodes'])}"
-        for v in r.axe_violations
-    ]
+    return [f"axe {v['impact']} {v['id']}: {v['help']} at {', '.join(v['nodes'])}" for v in r.axe_violations]
 
 
 PAGE_CHECKS = {

@@ -118,8 +118,7 @@ def site_pages(site_dir: Path) -> list[str]:
 
 def _pages(site_url: str, site_dir: Path, site_pages: list[str], **options):
     return [
-        (site_url + rel,
-         {"diagram_sources": count_diagram_sources(page_html(site_dir, rel)), **options})
+        (site_url + rel, {"diagram_sources": count_diagram_sources(page_html(site_dir, rel)), **options})
         for rel in site_pages
     ]
 

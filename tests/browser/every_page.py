@@ -138,5 +138,7 @@ def test_axe_and_the_dark_scheme_covered_the_kinds_of_page(page_visits, edition)
     chapters = [light for light, _ in page_visits if CHAPTER.match(light.url.removeprefix(light.origin + "/"))]
     unchecked = [r.url for r in chapters if not r.axe_ran]
     assert chapters and not unchecked, unchecked
-    dark = {light.url.removeprefix(light.origin + "/") for light, dark in page_visits if dark is not None and dark.axe_ran}
+    dark = {
+        light.url.removeprefix(light.origin + "/") for light, dark in page_visits if dark is not None and dark.axe_ran
+    }
     assert f"{edition}/" in dark

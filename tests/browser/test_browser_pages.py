@@ -13,6 +13,7 @@ from .browser_checks import ROOT, SCHEME_JS
 
 pytestmark = pytest.mark.slow
 
+
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_a_chapter_follows_the_system_scheme(request, browser, site_url, scheme):
     """The page takes the reader's system scheme (light: `default`, dark: `slate`), its
@@ -51,9 +52,57 @@ def test_language_switcher_stays_on_the_page(page, site_url, start, language, ex
     page.wait_for_url(site_url + expected, timeout=10_000)
 
 
-def test_site_root_leads_to_the_chinese_edition(page, site_url):
+def _root_visit(browser, site_url: str, **options) -> tuple:
+    """The root page opened in a fresh context; the console errors and failed requests it met."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, **options)
+    page = context.new_page()
+    problems = []
+    page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
+    page.on("response", lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+
+    def failed(request) -> None:
+        # The root document itself is cut short when its script moves on to an edition.
+        if not (
+            request.is_navigation_request() and request.url == site_url and "ERR_ABORTED" in (request.failure or "")
+        ):
+            problems.append(f"failed {request.url}: {request.failure}")
+
+    page.on("requestfailed", failed)
     page.goto(site_url, wait_until="load")
-    page.wait_for_url(site_url + "zh/", timeout=10_000)
+    return context, page, problems
+
+
+@pytest.mark.parametrize(
+    "languages, edition",
+    [("zh-CN", "zh/"), ("zh-TW", "zh/"), ("en-US", "en/"), ("en-GB", "en/"), ("fr-FR", "en/")],
+)
+def test_site_root_leads_to_the_edition_of_the_reader_s_language(browser, site_url, languages, edition):
+    """The first preferred language with an edition picks it (none: English), and the page
+    loads without a console error or a failed request (its favicon is the editions' own)."""
+    context, page, problems = _root_visit(browser, site_url, locale=languages)
+    try:
+        assert page.evaluate("navigator.languages")[0] == languages
+        page.wait_for_url(site_url + edition, timeout=10_000)
+        page.wait_for_load_state("load")
+        assert problems == []
+    finally:
+        context.close()
+
+
+def test_site_root_without_javascript_offers_both_editions_and_its_favicon(browser, site_url):
+    context, page, problems = _root_visit(browser, site_url, locale="en-US", java_script_enabled=False)
+    try:
+        assert page.url == site_url, "no redirect without JavaScript"
+        links = page.locator("main a").evaluate_all("as => as.map(a => [a.getAttribute('hreflang'), a.href])")
+        assert links == [["zh", site_url + "zh/"], ["en", site_url + "en/"]]
+        for _, href in links:
+            assert page.request.get(href).ok, href
+        icon = page.locator('link[rel="icon"]').evaluate("link => link.href")
+        response = page.request.get(icon)
+        assert response.ok and response.headers["content-type"].startswith("image/"), icon
+        assert problems == []
+    finally:
+        context.close()
 
 
 @pytest.mark.parametrize("start, expected", [

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 import torch
 from builds import ROOT
-from literate.blocks import parse_file
+from literate.source.blocks import parse_file
 
 from linreg import synthetic_data, train
 from package.conftest import BATCH_SIZE, LR, NUM_EPOCHS, NUM_EXAMPLES, TRUE_B, TRUE_W

@@ -11,9 +11,9 @@ import json
 import pytest
 from builds import ROOT
 
-from literate.execute import Executor
-from literate.outputs import to_json
 from literate.project import Project
+from literate.run.execute import Executor
+from literate.run.outputs import to_json
 
 pytestmark = pytest.mark.slow
 

@@ -27,15 +27,15 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from builds import ROOT
 from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 
-from builds import ROOT
-
-from literate.blocks import parse_file
+from literate.export.notebook import PACKAGE_TAG
 from literate.project import Project
-from literate.standalone import PACKAGE_TAG, third_party
+from literate.source.blocks import parse_file
+from literate.source.imports import third_party
 
 PROJECT = Project.load(ROOT)
 CHAPTERS = PROJECT.chapter_files()
@@ -50,7 +50,9 @@ def bare_python(folder: Path) -> Path:
     python = folder / "bin" / "python"
     purelib = subprocess.run(
         [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.strip()
     Path(purelib, "third_party.pth").write_text(SITE_PACKAGES + "\n", encoding="utf-8")
     return python
@@ -61,12 +63,17 @@ def isolated_kernel(tmp_path_factory) -> KernelSpecManager:
     """A kernel spec `isolated` for a Python that cannot import the project's package."""
     folder = tmp_path_factory.mktemp("kernel")
     python = bare_python(folder / "venv")
-    check = [python, "-I", "-c", f"import importlib.util as u, torch, matplotlib; print(u.find_spec({PROJECT.package!r}))"]
+    check = [
+        python,
+        "-I",
+        "-c",
+        f"import importlib.util as u, torch, matplotlib; print(u.find_spec({PROJECT.package!r}))",
+    ]
     assert subprocess.run(check, capture_output=True, text=True, check=True).stdout.strip() == "None"
     spec = folder / "kernels" / "isolated"
     spec.mkdir(parents=True)
     argv = [str(python), "-I", "-m", "ipykernel_launcher", "-f", "{connection_file}"]
-    # One math thread, as the build computes (literate.pool): a sum split over several threads
+    # One math thread, as the build computes (literate.run.pool): a sum split over several threads
     # rounds differently, and a printed number on a rounding boundary would then differ.
     threads = {name: "1" for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
     spec.joinpath("kernel.json").write_text(
@@ -189,15 +196,30 @@ def test_the_wheel_installs_in_a_clean_virtualenv_and_works(built_site, tmp_path
     python = bare_python(tmp_path / "venv")
     start = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet", "--no-deps", "--no-index",
-         "--no-cache-dir", "--disable-pip-version-check", str(wheel)],
-        check=True, env={**os.environ, "PIP_REQUIRE_VIRTUALENV": "0"},
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(python),
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-index",
+            "--no-cache-dir",
+            "--disable-pip-version-check",
+            str(wheel),
+        ],
+        check=True,
+        env={**os.environ, "PIP_REQUIRE_VIRTUALENV": "0"},
     )
     installed = time.perf_counter()
     result = subprocess.run([python, "-I", "-c", USE_THE_WHEEL], capture_output=True, text=True, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    print(f"wheel {wheel.stat().st_size} bytes: pip install {installed - start:.1f} s, "
-          f"use {time.perf_counter() - installed:.1f} s; {result.stdout.strip()}")
+    print(
+        f"wheel {wheel.stat().st_size} bytes: pip install {installed - start:.1f} s, "
+        f"use {time.perf_counter() - installed:.1f} s; {result.stdout.strip()}"
+    )
 
 
 def default_site_url(config: str) -> str:

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from builds import ROOT, executed, free_port, make_site, mkdocs_build
 
-from literate.execute import Executor
 from literate.project import Project
+from literate.run.execute import Executor
 
 pytestmark = pytest.mark.slow
 CHAPTER = "docs/chapters/01-synthetic-data.md"
@@ -26,7 +26,9 @@ CHAPTER = "docs/chapters/01-synthetic-data.md"
 def book(tmp_path: Path, built_site) -> Path:
     """A copy of the book, with the executions the session's build already cached (so only faults run)."""
     copy = Project.load(ROOT).copy_to(tmp_path / "book")
-    shutil.copytree(ROOT / ".cache/literate", copy / ".cache/literate", ignore=shutil.ignore_patterns("files"))
+    # Not the notebook files and mkdocs-jupyter's pages: both are keyed by the book's own paths.
+    ignore = shutil.ignore_patterns("files", "mkdocs-jupyter")
+    shutil.copytree(ROOT / ".cache/literate", copy / ".cache/literate", ignore=ignore)
     (copy / "node_modules").symlink_to(ROOT / "node_modules")  # KaTeX, for the math
     return copy
 
@@ -37,7 +39,7 @@ def test_two_builds_at_once_both_succeed_alike_run_each_chapter_once_and_leave_a
     missing = ["01-synthetic-data.md", "03-parameters.md", "04-model.md"]
     for name in missing:
         key = executor.key(project.parse(book / "docs/chapters" / name).python_blocks)
-        (book / ".cache/literate" / f"{key}.json").unlink()
+        executor.outputs.path(key).unlink()
     with ThreadPoolExecutor(2) as pool:
         results = list(pool.map(lambda d: mkdocs_build(book, "--site-dir", d), ["site-a", "site-b"]))
     for result in results:
@@ -55,8 +57,10 @@ def test_two_builds_at_once_both_succeed_alike_run_each_chapter_once_and_leave_a
     for page in pages:
         twin = book / "site-b" / page.relative_to(book / "site-a")
         assert outputs(page) == outputs(twin), page
-    for entry in (book / ".cache/literate").glob("*.json"):
-        json.loads(entry.read_text())  # every cache file is whole
+    for entry in executor.outputs.folder.glob("*.json"):
+        text = executor.outputs.read_text(entry.stem)  # every cache file is whole
+        assert text is not None, entry
+        json.loads(text)
     assert not list((book / ".cache/literate").rglob("*.tmp"))
 
 
@@ -76,6 +80,8 @@ def test_a_failing_build_names_each_edition_s_fault_and_leaves_the_published_sit
     output = result.stdout + result.stderr
     assert "chapters/01-synthetic-data.md" in output
     assert "02-no-such-chapter.md" in output and "no-such-anchor" in output
-    assert re.search(r"docs-en/chapters/04-model\.md:\d+: block \d+ differs from block \d+ of docs/chapters/04-model\.md", output)
+    assert re.search(
+        r"docs-en/chapters/04-model\.md:\d+: block \d+ differs from block \d+ of docs/chapters/04-model\.md", output
+    )
     assert sorted(str(p.relative_to(site)) for p in site.rglob("*")) == before, "the old site is whole"
     assert not list(book.glob("site.*")), "no half-built site is left beside it"

@@ -6,14 +6,13 @@ import re
 from pathlib import Path
 
 import pytest
+from builds import ROOT
 from markdown_it import MarkdownIt
 from pytest_markdown_docs.plugin import FenceSyntax, extract_fence_tests
 
-from builds import ROOT
-
-from literate.blocks import parse_file
 from literate.project import Project
-from literate.tangle import SAVE_MARK
+from literate.source.blocks import parse_file
+from literate.source.collect import SAVE_MARK
 
 # Both editions' pages: docs/ (Chinese, built into zh/) and docs-en/ (English, built into en/).
 EDITIONS = {"zh": ROOT / "docs", "en": ROOT / "docs-en"}

@@ -2,7 +2,7 @@
 
 import pytest
 
-from literate.blocks import ChapterError, parse_file, parse_info, parse_markdown
+from literate.source.blocks import ChapterError, parse_file, parse_info, parse_markdown
 
 CHAPTER = """\
 ---

@@ -14,9 +14,9 @@ from pathlib import Path
 import psutil
 import pytest
 
-from literate.execute import ExecutionError, Executor
-from literate.outputs import Result, Stream, Truncated
 from literate.project import Project
+from literate.run.execute import ExecutionError, Executor
+from literate.run.outputs import Result, Stream, Truncated
 
 PYPROJECT = '[tool.literate]\nchapters = "docs/chapters"\npackage = "pkg"\npackage_dir = "src/pkg"\n'
 
@@ -28,6 +28,7 @@ def chapter(code: str) -> str:
 
 
 def project(tmp_path: Path, **chapters: str) -> Project:
+    tmp_path.mkdir(parents=True, exist_ok=True)
     (tmp_path / "pyproject.toml").write_text(PYPROJECT)
     folder = tmp_path / "docs" / "chapters"
     folder.mkdir(parents=True)
@@ -81,19 +82,41 @@ def test_outputs_do_not_depend_on_the_number_of_workers(tmp_path):
     assert [r.outputs for r in run(book, 3)] == serial
 
 
-def test_the_first_failing_chapter_in_reading_order_is_reported_whatever_finishes_first(tmp_path):
-    book = project(
-        tmp_path,
-        **{
-            "1-slow-fail": chapter("import time\ntime.sleep(1.5)\nraise ValueError('first')"),
-            "2-quick-fail": chapter("raise KeyError('second')"),
-            "3-fine": chapter("print('ok')"),
-        },
+SECOND_ENDED = """
+import time
+def second_ended():
+    try:
+        pid = int(open({barrier!r}).read())
+    except (OSError, ValueError):
+        return False
+    try:  # gone, or a zombie the server has yet to reap
+        return open(f"/proc/{{pid}}/stat").read().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
+deadline = time.monotonic() + 60
+while not second_ended() and time.monotonic() < deadline:
+    time.sleep(0.01)
+"""
+
+
+@pytest.mark.parametrize("workers", [1, 3])
+def test_the_first_failing_chapter_in_reading_order_is_reported_whatever_finishes_first(tmp_path, workers):
+    """With three workers the first chapter fails only after the second has failed and its
+    process has ended: a file barrier (the second writes its pid) orders the two failures."""
+    barrier = tmp_path / "second-failed"
+    first = (SECOND_ENDED.format(barrier=str(barrier)) if workers > 1 else "") + "raise ValueError('first')"
+    second = (
+        f"import os\nwith open({str(barrier)!r}, 'w') as f:\n    f.write(str(os.getpid()))\nraise KeyError('second')"
     )
-    for workers in (1, 3):
-        with pytest.raises(ExecutionError) as error:
-            run(book, workers)
-        assert str(error.value).startswith("docs/chapters/1-slow-fail.md:6: ValueError: first"), workers
+    book = project(
+        tmp_path / "book",
+        **{"1-slow-fail": chapter(first), "2-quick-fail": chapter(second), "3-fine": chapter("print('ok')")},
+    )
+    with pytest.raises(ExecutionError) as error:
+        run(book, workers)
+    line = 4 + first.strip("\n").split("\n").index("raise ValueError('first')")  # the block starts at line 4
+    assert str(error.value).startswith(f"docs/chapters/1-slow-fail.md:{line}: ValueError: first")
+    assert barrier.exists() == (workers > 1), "serially the second chapter never runs; side by side it failed first"
 
 
 def test_the_projects_own_package_is_imported_not_an_installed_copy(tmp_path, monkeypatch):
@@ -107,7 +130,9 @@ def test_the_projects_own_package_is_imported_not_an_installed_copy(tmp_path, mo
 
 def test_a_block_that_ends_the_process_is_named(tmp_path):
     book = project(tmp_path, a=chapter("print('before')\n---\nimport os\nos._exit(0)"))
-    with pytest.raises(ExecutionError, match=r"docs/chapters/a\.md:8: the chapter's process ended while running this block"):
+    with pytest.raises(
+        ExecutionError, match=r"docs/chapters/a\.md:8: the chapter's process ended while running this block"
+    ):
         run(book)
 
 
@@ -138,7 +163,7 @@ def test_a_lone_surrogate_is_kept_as_its_escape(tmp_path):
 def test_stopping_the_build_with_sigterm_leaves_no_process(tmp_path):
     book = project(tmp_path, a=chapter("import time\ntime.sleep(600)"))
     script = (
-        "from literate.execute import Executor\nfrom literate.project import Project\n"
+        "from literate.run.execute import Executor\nfrom literate.project import Project\n"
         f"p = Project.load({str(book.root)!r})\nExecutor(p, p.root / '.cache', workers=1).run_all(p.source_chapters())\n"
     )
     build = subprocess.Popen([sys.executable, "-c", script], cwd=book.root, start_new_session=True)
@@ -183,6 +208,7 @@ def test_builds_sharing_a_cache_run_each_chapter_once_failures_too(tmp_path):
         """),
         c=chapter('open("ran-c", "a").write("x")'),
     )
+
     def build():
         try:
             run(book, workers=1)  # one at a time: c, after the failure, never starts

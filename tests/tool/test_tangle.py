@@ -5,13 +5,12 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
 
-from literate import tangle
 from literate.project import Project
+from literate.source import tangle
 
 QUOTE = "'"
 PYPROJECT = """\
@@ -173,7 +172,10 @@ def test_stale_generated_modules_are_removed(tmp_path):
         ),
         # `#@save` marks a def or class; anything else would run or be exported on import.
         *[
-            (f"---\nmodule: m\n---\n# T\n\n```{{.python continuation}}\n{code}\n```\n", rf"01-bad.md:7: `#@save` marks a function or class definition, not {kind}")
+            (
+                f"---\nmodule: m\n---\n# T\n\n```{{.python continuation}}\n{code}\n```\n",
+                rf"01-bad.md:7: `#@save` marks a function or class definition, not {kind}",
+            )
             for code, kind in [
                 ("x = 1  #@save", "an assignment"),
                 ("for i in range(3):  #@save\n    pass", "a for loop"),
@@ -183,7 +185,10 @@ def test_stale_generated_modules_are_removed(tmp_path):
         ],
         # `module:` must name a plain module inside the package.
         *[
-            (f"---\ntitle: T\nmodule: {name}\n---\n# T\n\n```{{.python continuation}}\ndef f():  #@save\n    return 1\n```\n", rf"01-bad.md:3: `module: {re.escape(name.strip(QUOTE))}` is {why}")
+            (
+                f"---\ntitle: T\nmodule: {name}\n---\n# T\n\n```{{.python continuation}}\ndef f():  #@save\n    return 1\n```\n",
+                rf"01-bad.md:3: `module: {re.escape(name.strip(QUOTE))}` is {why}",
+            )
             for name, why in [
                 ("../../evil", "not a module name"),
                 ("my-mod", "not a module name"),
@@ -283,8 +288,11 @@ def test_a_name_saved_twice_names_both_places(tmp_path):
 def test_a_wrapper_in_the_same_module_is_refused(tmp_path):
     same_module = CHECKED.replace("module: checked", "module: numbers")
     project = make_project(tmp_path, {"01-one.md": FIRST, "02-two.md": SECOND, "03-checked.md": same_module})
-    with pytest.raises(tangle.TangleError, match=r"03-checked.md:\d+: `double` is saved again; it was first "
-                       r"saved at docs/chapters/01-one.md:13 \(a wrapper must live in another module\)"):
+    with pytest.raises(
+        tangle.TangleError,
+        match=r"03-checked.md:\d+: `double` is saved again; it was first "
+        r"saved at docs/chapters/01-one.md:13 \(a wrapper must live in another module\)",
+    ):
         tangle.write(project)
 
 
@@ -305,14 +313,18 @@ def test_a_save_mark_on_the_decorator_line_saves_the_decorated_definition(tmp_pa
 def test_a_chapter_cannot_import_what_a_later_chapter_saves(tmp_path):
     early = "# Early\n\n```{.python continuation}\nfrom pkg import double\n```\n"
     project = make_project(tmp_path, {"00-early.md": early, "01-one.md": FIRST})
-    with pytest.raises(tangle.TangleError, match=r"00-early.md:4: `double` is saved later in the book, at docs/chapters/01-one.md:\d+"):
+    with pytest.raises(
+        tangle.TangleError, match=r"00-early.md:4: `double` is saved later in the book, at docs/chapters/01-one.md:\d+"
+    ):
         tangle.write(project)
 
 
 def test_importing_a_name_no_chapter_saves_is_named(tmp_path):
     chapter = "# T\n\n```{.python continuation}\nfrom pkg import nothing\n```\n"
     project = make_project(tmp_path, {"01-one.md": FIRST, "02-two.md": chapter})
-    with pytest.raises(tangle.TangleError, match=r"02-two.md:4: `pkg` has no name or module `nothing`: no chapter saves it"):
+    with pytest.raises(
+        tangle.TangleError, match=r"02-two.md:4: `pkg` has no name or module `nothing`: no chapter saves it"
+    ):
         tangle.write(project)
 
 

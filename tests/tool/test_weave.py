@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from literate.blocks import parse_markdown
-from literate.outputs import Figure, Result, Stream, Truncated
-from literate.weave import WeaveError, fenced, weave
+from literate.render.weave import WeaveError, fenced, weave
+from literate.run.outputs import Figure, Result, Stream, Truncated
+from literate.source.blocks import parse_markdown
 
 PAGE = "---\nmodule: m\n---\n# T\n\n```{.python continuation}\nprint(1)\n```\n\nAfter.\n"
 
 
 def test_terminal_codes_and_control_characters_are_not_shown():
-    shown = fenced("\x1b[31mred\x1b[0m \x1b]0;title\x07\x1b[?25lhidden-cursor nul\x00 bel\x07 bs\x08 ff\x0c tab\tend", ".o")
+    shown = fenced(
+        "\x1b[31mred\x1b[0m \x1b]0;title\x07\x1b[?25lhidden-cursor nul\x00 bel\x07 bs\x08 ff\x0c tab\tend", ".o"
+    )
     body = shown.split("\n")[1]
     assert body == "red hidden-cursor nul bel bs ff tab\tend"
 
@@ -33,7 +35,9 @@ def test_outputs_go_under_their_block_in_the_text_mkdocs_hands_over():
     after = "\n".join(lines[closing + 1 :])
     assert after.index("```{.text .literate-output}\n1\n```") < after.index("After.")
     assert "```{.text .literate-output .literate-result}\n2\n```" in after
-    assert f"![A \\[bracketed\\] title](fig/{figure.digest}.svg){{ .literate-figure width=\"300\" height=\"200\" }}" in after
+    assert (
+        f'![A \\[bracketed\\] title](fig/{figure.digest}.svg){{ .literate-figure width="300" height="200" }}' in after
+    )
     assert "[output truncated: 5 more characters not shown; the limit is 10 per block]" in after
 
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from literate.export.wheel import build_wheel, project_wheel
 from literate.project import Project
-from literate.wheel import build_wheel, project_wheel
 
 
 @pytest.fixture
@@ -35,14 +35,21 @@ def test_the_wheel_holds_the_modules_and_its_record_matches(package):
     assert archive.testzip() is None
     names = archive.namelist()
     assert names == [
-        "tiny/__init__.py", "tiny/core.py",
-        "tiny-1.2.0.dist-info/METADATA", "tiny-1.2.0.dist-info/WHEEL", "tiny-1.2.0.dist-info/RECORD",
+        "tiny/__init__.py",
+        "tiny/core.py",
+        "tiny-1.2.0.dist-info/METADATA",
+        "tiny-1.2.0.dist-info/WHEEL",
+        "tiny-1.2.0.dist-info/RECORD",
     ]
     assert archive.read("tiny/core.py") == (package / "core.py").read_bytes()
     metadata = archive.read("tiny-1.2.0.dist-info/METADATA").decode()
     assert metadata.splitlines() == [
-        "Metadata-Version: 2.1", "Name: tiny", "Version: 1.2.0", "Summary: A package.",
-        "Requires-Python: >=3.11", "Requires-Dist: torch",
+        "Metadata-Version: 2.1",
+        "Name: tiny",
+        "Version: 1.2.0",
+        "Summary: A package.",
+        "Requires-Python: >=3.11",
+        "Requires-Dist: torch",
     ]
     assert "Tag: py3-none-any" in archive.read("tiny-1.2.0.dist-info/WHEEL").decode()
     record = archive.read("tiny-1.2.0.dist-info/RECORD").decode().splitlines()
@@ -100,13 +107,30 @@ def test_pip_installs_the_wheel(package, tmp_path):
     path.write_bytes(wheel.data)
     target = tmp_path / "target"
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-index", "--disable-pip-version-check",
-         "--target", str(target), str(path)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-index",
+            "--disable-pip-version-check",
+            "--target",
+            str(target),
+            str(path),
+        ],
         check=True,
     )
     result = subprocess.run(
-        [sys.executable, "-I", "-c", "import sys; sys.path.insert(0, sys.argv[1]); import tiny; print(tiny.double(21), tiny.__file__)",
-         str(target)],
-        capture_output=True, text=True,
+        [
+            sys.executable,
+            "-I",
+            "-c",
+            "import sys; sys.path.insert(0, sys.argv[1]); import tiny; print(tiny.double(21), tiny.__file__)",
+            str(target),
+        ],
+        capture_output=True,
+        text=True,
     )
     assert result.stdout.split() == ["42", str(target / "tiny" / "__init__.py")], result.stderr

@@ -1,0 +1,293 @@
+"""The MkDocs plugin: the one module of the tool that knows MkDocs, and all of its MkDocs wiring.
+
+For each build it tangles the package (while serving) or checks it, executes the chapter pages of
+the edition being built, hands figures, notebooks and the wheel to MkDocs as files, weaves the
+outputs into each chapter's Markdown, joins Chinese lines, and has the pages' math typeset and
+their ```dot diagrams drawn (`page_rendering`; it registers the `dot` fence with
+pymdownx.superfences itself). Every failure becomes MkDocs' PluginError naming file and line.
+Its state lives on the plugin instance, one per build. Everything else in `literate` works
+without MkDocs.
+"""
+
+from __future__ import annotations
+
+import logging
+import posixpath
+from pathlib import Path
+from urllib.parse import urljoin
+
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import BasePlugin, CombinedEvent, event_priority
+from mkdocs.structure.files import File, Files
+from mkdocs.structure.pages import Page
+
+from literate.adapter.options import LiterateConfig, make_executor
+from literate.adapter.page_rendering import PageRendering
+from literate.cache import Cache, evict_caches
+from literate.export.notebook import SetupTexts, export_notebook, site_resolver
+from literate.export.wheel import project_wheel
+from literate.project import Project
+from literate.render.cjk import is_cjk_language, join_cjk_lines
+from literate.render.weave import WeaveError, fenced, weave
+from literate.run.execute import ChapterFailure, ChapterRun, ExecutionError
+from literate.run.outputs import Figure, Truncated
+from literate.source import tangle
+from literate.source.blocks import Chapter, ChapterError
+from literate.source.translation import differences
+
+log = logging.getLogger("mkdocs.plugins.literate")
+
+
+class LiteratePlugin(BasePlugin[LiterateConfig]):
+    def __init__(self) -> None:
+        self.command = "build"
+        self.runs: dict[str, ChapterRun | ChapterFailure] = {}  # page src_uri -> its execution
+        self.chapters: dict[Path, Chapter] = {}  # parsed once per build
+        self.rendering: PageRendering | None = None
+        self.wheel_url: str | None = None
+
+    def on_startup(self, *, command: str, dirty: bool) -> None:
+        self.command = command
+
+    def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
+        self.project = Project.load(Path(str(config.config_file_path)).parent)
+        self.cache_dir = self.project.root / self.config.cache_dir
+        docs_dir = Path(config.docs_dir).resolve()
+        self.chapters_dir = (docs_dir / self.config.chapters) if self.config.chapters else self.project.chapters
+        self._close_rendering()  # `mkdocs serve` configures again for every rebuild
+        self.rendering = PageRendering(self.project.root, self.cache_dir)
+        self._register_dot_fence(config, self.rendering)
+        self._place_jupyter_cache(config)
+        return config
+
+    @staticmethod
+    def _register_dot_fence(config: MkDocsConfig, rendering: PageRendering) -> None:
+        """```dot blocks become diagrams: a pymdownx.superfences custom fence, set here rather than
+        named in mkdocs.yml, so that it draws with this build's renderer and caches."""
+        if "pymdownx.superfences" not in config.markdown_extensions:
+            raise PluginError("literate draws ```dot blocks as a pymdownx.superfences fence: add that extension")
+        fences = config.mdx_configs.setdefault("pymdownx.superfences", {}).setdefault("custom_fences", [])
+        fences[:] = [f for f in fences if f.get("name") != "dot"]
+        fences.append({"name": "dot", "class": "literate-diagram", "format": rendering.fence})
+
+    def _place_jupyter_cache(self, config: MkDocsConfig) -> None:
+        """mkdocs-jupyter's cache goes under this plugin's `cache_dir`, one folder per config file
+        (each build deletes the entries it did not use), not under the working directory."""
+        jupyter = config.plugins.get("mkdocs-jupyter")
+        if jupyter is not None and "cache_dir" in jupyter.config:
+            edition = Path(str(config.config_file_path)).stem
+            jupyter.config["cache_dir"] = str(self.cache_dir / "mkdocs-jupyter" / edition)
+
+    def on_pre_build(self, *, config: MkDocsConfig) -> None:
+        try:
+            self.chapters = {c.path: c for c in self.project.source_chapters()}
+            sources = list(self.chapters.values())
+            if self.command == "serve":  # an author editing a chapter sees the package follow
+                for path in tangle.write(self.project, sources):
+                    log.info("literate: tangled %s", self.project.relative(path))
+            elif diff := tangle.check(self.project, sources):
+                raise PluginError(f"the package is out of step with the chapters:\n{diff}")
+        except (tangle.TangleError, ChapterError) as exc:
+            raise PluginError(str(exc)) from None
+
+    def _chapter(self, file: File) -> Chapter | None:
+        """The parsed chapter behind a page of this edition's chapters folder, else None."""
+        if not (file.is_documentation_page() and file.inclusion.is_included() and file.abs_src_path):
+            return None
+        path = Path(file.abs_src_path).resolve()
+        if path.parent != self.chapters_dir.resolve():
+            return None
+        if path not in self.chapters:
+            chapter = self.project.parse(path)
+            self._check_translation(chapter)
+            self.chapters[path] = chapter
+        return self.chapters[path]
+
+    def _check_translation(self, chapter: Chapter) -> None:
+        """A chapter of another edition must carry its source chapter's code, or the pages would differ."""
+        source = self.project.chapters / chapter.path.name
+        if not source.is_file():
+            raise ChapterError(
+                f"{chapter.name}:1: no source chapter {self.project.relative(source)}: an edition translates "
+                "the source chapters, file for file"
+            )
+        problems = differences(self.chapters.get(source.resolve()) or self.project.parse(source), chapter)
+        if problems:
+            raise ChapterError(
+                "\n".join(problems)
+                + "\nA translation changes only the prose: copy the code blocks from the source chapter."
+            )
+
+    # Before mkdocs-jupyter's on_files (priority 0), so the notebooks added here are rendered as pages.
+    @event_priority(50)
+    def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
+        self.runs = {}
+        self.wheel_url = self._wheel_file(files, config) if self.config.wheel else None
+        if not self.config.execute:
+            return files
+        executor = make_executor(self.project, self.config)
+        # While serving, a failing chapter shows its error on its page and the rest of the site
+        # is built; MkDocs' server would otherwise hold every request until the error is fixed.
+        keep_going = self.command == "serve"
+        try:
+            pages = [(file, chapter) for file in files if (chapter := self._chapter(file)) is not None]
+            runs = executor.run_all([chapter for _, chapter in pages], keep_going)
+        except (ExecutionError, ChapterError) as exc:
+            raise PluginError(str(exc)) from None
+        for (file, chapter), run in zip(pages, runs, strict=True):
+            self.runs[file.src_uri] = run
+            if isinstance(run, ChapterFailure):
+                log.info("literate: FAILED (shown on the page; a build fails on it): %s", run.message)
+                continue
+            if run.executed:
+                log.info("literate: executed %s in %.1f s", chapter.name, run.seconds)
+            self._warn_truncated(run)
+            self._add_figures(run, files, config)
+            if self.config.notebooks:
+                self._add_notebooks(file, run, files, config)
+        log.info("literate: %d chapter(s) executed, %d from the cache", len(executor.executed), len(executor.cached))
+        return files
+
+    @staticmethod
+    def _warn_truncated(run: ChapterRun) -> None:
+        for block, outputs in zip(run.chapter.python_blocks, run.outputs, strict=True):
+            for output in outputs:
+                if isinstance(output, Truncated):
+                    log.warning(
+                        "literate: %s:%d: the block printed %d characters more than the output limit "
+                        "(%d per block, `output_limit` in the plugin's config); the page shows the first ones",
+                        run.chapter.name,
+                        block.line,
+                        output.dropped,
+                        output.limit,
+                    )
+
+    def _figure_uri(self, svg: str) -> str:
+        """The one place a figure's site path is made: named by its content (see `Figure.digest`)."""
+        return f"{self.config.figures_dir}/{Figure(svg, alt='').digest}.svg"
+
+    def _add_figures(self, run: ChapterRun, files: Files, config: MkDocsConfig) -> None:
+        """Each figure becomes a site file named by its content, so it is served, cached and shared."""
+        for block in run.outputs:
+            for output in block:
+                if isinstance(output, Figure) and files.get_file_from_path(self._figure_uri(output.svg)) is None:
+                    files.append(File.generated(config, self._figure_uri(output.svg), content=output.svg))
+
+    def _add_notebooks(self, file: File, run: ChapterRun, files: Files, config: MkDocsConfig) -> None:
+        """The chapter's executed notebook, twice: a page (rendered by mkdocs-jupyter) and a download.
+
+        Both are real files in a folder named by the notebook's content, so editions and builds
+        running at once never write the same file.
+        """
+
+        def url_of(uri: str) -> str | None:
+            target = files.get_file_from_path(uri)
+            return target.url if target else None
+
+        notebook = export_notebook(
+            run.chapter,
+            run.outputs,
+            self.project,
+            SetupTexts(**self.config.notebook_setup),
+            site_resolver(config.site_url, file.src_uri, url_of),
+            wheel_url=self.wheel_url,
+            join_lines=is_cjk_language(config.theme.get("language")),  # as on the pages
+        )
+        name = posixpath.basename(file.src_uri)[: -len(".md")] + ".ipynb"
+        uris = (f"notebooks/{name}", f"downloads/{name}")
+        folder = Cache(self.cache_dir / "files").files({uri: notebook for uri in uris})
+        for uri in uris:
+            # A real file in a folder of its own (MkDocs' File with a src_dir): mkdocs-jupyter
+            # renders only notebooks it can read from their folder, not File.generated ones.
+            files.append(File(uri, str(folder), config.site_dir, config.use_directory_urls))
+
+    def _wheel_file(self, files: Files, config: MkDocsConfig) -> str | None:
+        """Add the tangled package as a wheel to the site's downloads; return its URL if `site_url` is set."""
+        if not (self.project.package_dir / "__init__.py").exists():
+            return None  # a book that saves no code has no package
+        try:
+            wheel = project_wheel(self.project, home_page=config.site_url)
+        except ValueError as exc:
+            raise PluginError(str(exc)) from None
+        uri = f"downloads/{wheel.filename}"
+        if files.get_file_from_path(uri) is None:
+            files.append(File.generated(config, uri, content=wheel.data))
+        return urljoin(config.site_url, uri) if config.site_url else None
+
+    def _notebook_links(self, markdown: str, page: Page) -> str:
+        name = posixpath.basename(page.file.src_uri)[: -len(".md")] + ".ipynb"
+        page_dir = posixpath.dirname(page.file.src_uri) or "."
+        texts = self.config.notebook_links
+        links = (
+            f"[{texts.download}]({posixpath.relpath('downloads/' + name, page_dir)})"
+            "{ .literate-notebook download }"
+            f" · [{texts.view}]({posixpath.relpath('notebooks/' + name, page_dir)})"
+        )
+        lines = markdown.split("\n")
+        at = next((i + 1 for i, line in enumerate(lines) if line.startswith("# ")), 0)
+        lines[at:at] = ["", links, ""]
+        return "\n".join(lines)
+
+    # First of the page-Markdown steps: the outputs go in where the chapter's blocks are.
+    @event_priority(100)
+    def _weave_outputs(self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
+        if posixpath.basename(posixpath.dirname(page.file.src_uri)) == "notebooks":
+            # An exported notebook repeats its chapter: search should lead to the chapter.
+            page.meta["search"] = {"exclude": True}
+        run = self.runs.get(page.file.src_uri)
+        if run is None:
+            return markdown
+        if isinstance(run, ChapterFailure):
+            return failure_notice(run.message) + markdown
+        page_dir = posixpath.dirname(page.file.src_uri) or "."
+        try:
+            markdown = weave(
+                run.chapter, markdown, run.outputs, lambda f: posixpath.relpath(self._figure_uri(f.svg), page_dir)
+            )
+        except WeaveError as exc:
+            raise PluginError(str(exc)) from None
+        return self._notebook_links(markdown, page) if self.config.notebooks else markdown
+
+    # Last, after every other plugin's: the Markdown as it will be converted.
+    @event_priority(-100)
+    def _join_lines(self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
+        """On pages in a CJK language, a line break between two CJK characters would render as a
+        space: it is removed. Also notes the page whose ```dot fences are converted next."""
+        if self.rendering is not None:
+            self.rendering.page = page
+        return join_cjk_lines(markdown) if is_cjk_language(config.theme.get("language")) else markdown
+
+    on_page_markdown = CombinedEvent(_weave_outputs, _join_lines)
+
+    # After every other plugin's, mkdocs-jupyter's rendering of a notebook page included.
+    @event_priority(-100)
+    def on_page_content(self, html: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
+        assert self.rendering is not None, "on_config made it"
+        page_dir = posixpath.dirname(page.file.dest_uri)
+
+        def figure_link(svg: str) -> str | None:
+            file = files.get_file_from_path(self._figure_uri(svg))
+            return None if file is None else posixpath.relpath(file.dest_uri, page_dir)
+
+        return self.rendering.content(html, page, figure_link)
+
+    def on_post_build(self, *, config: MkDocsConfig) -> None:
+        self._close_rendering()
+        evict_caches(self.cache_dir, self.config.cache_days, skip={"mkdocs-jupyter"})  # it evicts its own
+
+    def on_build_error(self, *, error: Exception) -> None:
+        self._close_rendering()
+
+    def _close_rendering(self) -> None:
+        if self.rendering is not None:
+            self.rendering.close()
+
+
+def failure_notice(message: str) -> str:
+    """An error box for the top of a chapter page that did not run (while serving)."""
+    return (
+        '!!! failure "This chapter failed to run: no outputs are shown"\n\n'
+        + "\n".join("    " + line for line in fenced(message, ".literate-error").split("\n"))
+        + "\n\n"
+    )

@@ -1,0 +1,216 @@
+"""Run chapters side by side, each in a fresh process forked from one server that imported torch once.
+
+The server is `python -m literate.run.worker` (see there). Every chapter process starts as a copy
+of it: no import to pay, and no state from another chapter (threads, random generators,
+module globals, matplotlib settings). A chapter that fails, runs out of time or dies is
+reported with the chapter file and line of the block it was in.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from literate.processes import finish
+from literate.run.outputs import Error, Output
+from literate.run.protocol import BlockReply, ChapterRequest, Job, ServerMessage, Started, message_from_line
+from literate.source.blocks import Block
+
+# For the server, which reads them when it imports torch and matplotlib: no display, a fixed
+# hash seed, and (unless the caller chose otherwise) one math thread, for the same summation
+# order on every machine and no contention between chapters running side by side.
+SERVER_ENVIRONMENT = {"MPLBACKEND": "Agg", "PYTHONHASHSEED": "0"}
+SERVER_DEFAULTS = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+
+
+# Address space layout randomization off for the server, so every server lays its memory out
+# alike: matplotlib's layout then rounds the same way in every build (with it on, a figure's
+# coordinates differed in their fifth decimal from one server to the next).
+_SETARCH = shutil.which("setarch")
+_FIXED_ADDRESSES = [_SETARCH, platform.machine(), "-R"] if _SETARCH and sys.platform == "linux" else []
+
+
+class ServerFailed(Exception):
+    """The execution server itself stopped."""
+
+
+@dataclass(frozen=True)
+class Work:
+    """A chapter to run: its place in reading order, its name for messages, its blocks."""
+
+    position: int
+    name: str
+    blocks: tuple[Block, ...]
+    request: ChapterRequest
+
+
+@dataclass(frozen=True)
+class Finished:
+    position: int
+    outputs: tuple[tuple[Output, ...], ...]
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Failed:
+    position: int
+    message: str  # starts with `file:line`
+
+
+@dataclass
+class Running:
+    """A chapter whose process the server has been asked to start."""
+
+    work: Work
+    reply_file: Path
+    deadline: float
+    started: float = field(default_factory=time.monotonic)
+    pid: int | None = None
+    timed_out: bool = False
+
+    def stop(self) -> None:
+        """Kill the chapter's process group (the chapter and whatever it started)."""
+        if self.pid is not None:
+            try:
+                os.killpg(self.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+
+    def replies(self) -> list[BlockReply]:
+        try:
+            lines = self.reply_file.read_text(encoding="utf-8").splitlines()
+        except OSError:
+            return []
+        return [BlockReply.from_line(line) for line in lines if line.strip()]
+
+
+def describe_error(name: str, block: Block, error: Error) -> str:
+    """`file:line: Type: message`, then the chapter lines the exception passed through."""
+    line = error.frames[-1].line if error.frames else block.line
+    head = f"{name}:{line}: {error.ename}: {error.evalue}"
+    trail = "".join(f"\n  {name}:{f.line}: {f.text}" for f in error.frames)
+    return head + (f"\n  in the block starting at line {block.line}:" + trail if trail else "")
+
+
+def outcome(job: Running, exit_code: int, timeout: float) -> Finished | Failed:
+    """What a chapter's ended process left: its outputs, or the failure message."""
+    replies = job.replies()
+    work = job.work
+    if replies and replies[-1].done:
+        outputs = tuple(r.outputs for r in replies[:-1])
+        return Finished(work.position, outputs, time.monotonic() - job.started)
+    if replies and replies[-1].outputs and isinstance(replies[-1].outputs[-1], Error):
+        return Failed(work.position, describe_error(work.name, work.blocks[replies[-1].index], replies[-1].outputs[-1]))
+    block = work.blocks[min(len(replies), len(work.blocks) - 1)]
+    if job.timed_out:
+        return Failed(
+            work.position,
+            f"{work.name}:{block.line}: timed out: the chapter ran longer than {timeout:g} s; "
+            f"this block (lines {block.line}-{block.end_line - 1}) was still running and was stopped",
+        )
+    return Failed(
+        work.position,
+        f"{work.name}:{block.line}: the chapter's process ended while running this block "
+        f"(exit code {exit_code}); a block must not end the interpreter (os._exit) or kill its process",
+    )
+
+
+class Pool:
+    """Runs chapters, at most `workers` at once, in processes forked from one server."""
+
+    def __init__(self, workers: int, timeout: float, preload: list[str], cwd: Path):
+        self.workers, self.timeout = max(1, workers), timeout
+        # Not the build's own settings (LITERATE_WORKERS, ...): a chapter must compute the same
+        # bytes however the build runs it, and even the size of the environment shifts where the
+        # server's memory lies, and with it the last bits of some vectorized sums.
+        environment = {k: v for k, v in os.environ.items() if not k.startswith("LITERATE_")}
+        environment.update(SERVER_ENVIRONMENT)
+        for key, value in SERVER_DEFAULTS.items():
+            environment.setdefault(key, value)
+        # In the build's process group, so a signal that stops the build stops the server too;
+        # its chapter processes die with it.
+        self.server = subprocess.Popen(
+            [*_FIXED_ADDRESSES, sys.executable, "-m", "literate.run.worker", *preload],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            cwd=cwd,
+            env=environment,
+        )
+        self._buffer = b""
+
+    def _messages(self, timeout: float) -> list[ServerMessage]:
+        """The server's messages that arrive within `timeout` seconds (at least one, unless it runs out)."""
+        assert self.server.stdout is not None
+        fd = self.server.stdout.fileno()
+        if b"\n" not in self._buffer and select.select([fd], [], [], max(0.0, timeout))[0]:
+            chunk = os.read(fd, 1 << 16)
+            if not chunk:
+                raise ServerFailed(f"the execution server stopped (exit code {self.server.wait()})")
+            self._buffer += chunk
+        *lines, self._buffer = self._buffer.split(b"\n")
+        return [message_from_line(line) for line in lines]
+
+    def run(self, work: list[Work], keep_going: bool = False) -> Iterator[Finished | Failed]:
+        """Run every chapter; yield a `Finished` or `Failed` for each as it ends.
+
+        Unless `keep_going`, a failure stops the chapters after it in reading order (they yield
+        nothing) while the earlier ones run to their end: the first failure in reading order is
+        then always among those yielded, whatever the number of workers or the timing.
+        """
+        pending = sorted(work, key=lambda w: w.position)
+        running: dict[int, Running] = {}
+        first_failure = len(work) + 1 + max((w.position for w in work), default=0)
+        with tempfile.TemporaryDirectory(prefix="literate-") as folder:
+            try:
+                while pending or running:
+                    while pending and len(running) < self.workers:
+                        item = pending.pop(0)
+                        job = Running(item, Path(folder) / f"{item.position}.jsonl", time.monotonic() + self.timeout)
+                        running[item.position] = job
+                        self._send(Job(item.position, str(job.reply_file), item.request))
+                    deadlines = [job.deadline for job in running.values() if not job.timed_out]
+                    wait = min(deadlines) - time.monotonic() if deadlines else 1.0
+                    for message in self._messages(wait):
+                        if message.job not in running:
+                            continue
+                        job = running[message.job]
+                        if isinstance(message, Started):
+                            job.pid = message.pid
+                            continue
+                        del running[job.work.position]
+                        result = outcome(job, message.exit_code, self.timeout)
+                        yield result
+                        if isinstance(result, Failed) and not keep_going:
+                            first_failure = min(first_failure, result.position)
+                            pending = [w for w in pending if w.position < first_failure]
+                            for later in [j for j in running.values() if j.work.position > first_failure]:
+                                later.stop()  # its exit message will come; it is then dropped
+                                del running[later.work.position]
+                    now = time.monotonic()
+                    for job in running.values():
+                        if job.deadline <= now and not job.timed_out and job.pid is not None:
+                            job.timed_out = True
+                            job.stop()
+            finally:
+                for job in running.values():
+                    job.stop()
+                self.close()
+
+    def _send(self, job: Job) -> None:
+        assert self.server.stdin is not None
+        self.server.stdin.write(job.to_line())
+        self.server.stdin.flush()
+
+    def close(self) -> None:
+        """End the server: closing its input lets it finish; it is killed if it does not."""
+        finish(self.server)
