@@ -105,10 +105,13 @@ def test_site_root_without_javascript_offers_both_editions_and_its_favicon(brows
         context.close()
 
 
-@pytest.mark.parametrize("start, expected", [
-    ("zh/chapters/07a-loss-surface/#_3", "zh/chapters/11-loss-surface/#_3"),
-    ("en/chapters/10a-exercises-training-loop/", "en/chapters/18-exercises/"),
-])
+@pytest.mark.parametrize(
+    "start, expected",
+    [
+        ("zh/chapters/07a-loss-surface/#_3", "zh/chapters/11-loss-surface/#_3"),
+        ("en/chapters/10a-exercises-training-loop/", "en/chapters/18-exercises/"),
+    ],
+)
 def test_an_old_chapter_address_leads_to_its_new_page(page, site_url, start, expected):
     """mkdocs-redirects' page for an old address (tests/redirects.py) sends the reader on, anchor included."""
     page.goto(site_url + start, wait_until="load")

@@ -8,7 +8,6 @@ from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import pytest
-
 from redirects import redirects
 
 pytestmark = pytest.mark.slow
@@ -16,8 +15,15 @@ EDITIONS = ["zh", "en"]
 
 
 def test_the_map_names_every_removed_chapter():
-    removed = {"07a-loss-surface", "07b-why-minibatches", "07c-common-bugs", "09a-autograd-from-scratch",
-               "10-exercises", "10a-exercises-training-loop", "11-checked-api"}
+    removed = {
+        "07a-loss-surface",
+        "07b-why-minibatches",
+        "07c-common-bugs",
+        "09a-autograd-from-scratch",
+        "10-exercises",
+        "10a-exercises-training-loop",
+        "11-checked-api",
+    }
     assert {f"chapters/{name}/" for name in removed} == set(redirects())
 
 
