@@ -72,7 +72,7 @@ def plugin_options(config_file: Path) -> LiterateConfig:
 
     For `python -m literate execute`, which is there to start the chapters early: MkDocs' own
     `load_config` imports every plugin the file names, which takes longer than this whole command
-    needs to start (README, Performance).
+    needs to start (ARCHITECTURE.md, Performance).
     """
     with open(config_file, encoding="utf-8") as stream:
         plugins = yaml_load(stream).get("plugins") or {}

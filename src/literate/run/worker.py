@@ -224,7 +224,7 @@ def serve(preload: list[str]) -> None:
         importlib.import_module(name)
     # What the imports made is moved out of the collector's reach: a chapter process's collections
     # would otherwise visit, and so copy, every page of it (Python's advice for forking servers;
-    # the gain is in the README's Performance section).
+    # the gain is in ARCHITECTURE.md's Performance section).
     gc.freeze()
     # The protocol gets its own copy of fd 1; fd 1 itself then points at stderr, so text a
     # chapter's C code writes straight to fd 1 cannot corrupt it.
