@@ -28,7 +28,11 @@ BAD_CALLS = [
     (lambda: next(tensor_data_iter(2, torch.ones(4, 2), torch.ones(3, 1))), ValueError, "features and labels"),
     (lambda: linreg([[1.0, 2.0]], torch.ones(2, 1), torch.zeros(1)), TypeError, "X and w must be tensors"),
     (lambda: linreg(torch.ones(2), torch.ones(2, 1), torch.zeros(1)), ValueError, "X must be a 2-D"),
-    (lambda: linreg(torch.ones(3, 2), torch.ones(3, 1), torch.zeros(1)), ValueError, "X has 2 columns but w has 3 rows"),
+    (
+        lambda: linreg(torch.ones(3, 2), torch.ones(3, 1), torch.zeros(1)),
+        ValueError,
+        "X has 2 columns but w has 3 rows",
+    ),
     (lambda: squared_loss("a", torch.ones(4)), TypeError, "y_hat and y must be tensors"),
     (lambda: squared_loss(torch.ones(3, 1), torch.ones(4)), ValueError, "y_hat and y must hold"),
     (lambda: sgd([leaf(1)], 0, 1), ValueError, "lr must be"),
@@ -60,10 +64,10 @@ def test_sgd_takes_one_mean_gradient_step_and_clears_grads(shapes, lr, batch_siz
     params = [torch.randn(tuple(s), generator=generator, dtype=torch.float64).requires_grad_() for s in shapes]
     grads = [torch.randn(tuple(s), generator=generator, dtype=torch.float64) for s in shapes]
     before = [p.detach().clone() for p in params]
-    for p, g in zip(params, grads):
+    for p, g in zip(params, grads, strict=True):
         p.grad = g.clone()
     sgd(params, lr, batch_size)
-    for p, b, g in zip(params, before, grads):
+    for p, b, g in zip(params, before, grads, strict=True):
         torch.testing.assert_close(p.detach(), b - lr * g / batch_size)
         assert torch.count_nonzero(p.grad) == 0
         assert p.is_leaf and p.requires_grad

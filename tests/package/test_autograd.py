@@ -41,7 +41,7 @@ def grads_both(f_node, f_torch, *inputs):
 
 def assert_grads_match(f_node, f_torch, *inputs):
     mine, theirs = grads_both(f_node, f_torch, *inputs)
-    for a, b in zip(mine, theirs):
+    for a, b in zip(mine, theirs, strict=True):
         assert a.shape == b.shape
         torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-10)
 
@@ -92,7 +92,7 @@ def test_truediv(n, m, divisor, seed):
 def test_sum(n, m, seed):
     a = randn((n, m), seed)
     assert_grads_match(lambda a: a.sum(), lambda a: a.sum(), a)
-    assert_grads_match(lambda a: (a.sum() ** 2), lambda a: (a.sum() ** 2), a)
+    assert_grads_match(lambda a: a.sum() ** 2, lambda a: a.sum() ** 2, a)
 
 
 @given(dims, dims, seeds)
@@ -138,7 +138,7 @@ def test_float32_loss_gradients_match_torch_exactly_enough():
     X, y = torch.randn((10, 2), generator=g), torch.randn((10, 1), generator=g)
     w, b = torch.normal(0, 0.01, (2, 1), generator=g), torch.zeros(1)
     mine, theirs = grads_both(minibatch_loss, minibatch_loss, X, y, w, b)
-    for a, b_ in zip(mine, theirs):
+    for a, b_ in zip(mine, theirs, strict=True):
         assert (a - b_).abs().max() < 1e-5
 
 

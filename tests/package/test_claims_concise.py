@@ -9,11 +9,9 @@ import pytest
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
-from linreg import data_iter, linreg, squared_loss, synthetic_data, train
+from linreg import data_iter, synthetic_data, train
 
-TRUE_W, TRUE_B = torch.tensor([2, -3.4]), 4.2
-TRUTH = torch.tensor([2, -3.4, 4.2])
-SEEDS = range(20)
+from package.book import SEEDS, TRUE_B, TRUE_W, TRUTH, mean_loss
 
 
 def linear_like(w, b):
@@ -33,11 +31,6 @@ def train_concise(net, batches, lr, num_epochs=3):
             optimizer.step()
 
 
-def mean_loss(features, labels, w, b) -> float:
-    with torch.no_grad():
-        return squared_loss(linreg(features, w, b), labels).mean().item()
-
-
 @pytest.mark.parametrize("seed", SEEDS)
 def test_ch8_concise_run_matches_ours_exactly_on_our_batches_and_statistically_on_a_dataloader(seed):
     """'测试在 20 个种子下确认：第二行与第一行的差都小于 1e-5；第三行的误差都小于 0.003，
@@ -48,8 +41,9 @@ def test_ch8_concise_run_matches_ours_exactly_on_our_batches_and_statistically_o
     w = torch.normal(0, 0.01, size=(2, 1), requires_grad=True)
     b = torch.zeros(1, requires_grad=True)
     net_data_iter, net_loader = linear_like(w, b), linear_like(w, b)
-    loader = DataLoader(TensorDataset(features, labels), batch_size=10, shuffle=True,
-                        generator=torch.Generator().manual_seed(seed))
+    loader = DataLoader(
+        TensorDataset(features, labels), batch_size=10, shuffle=True, generator=torch.Generator().manual_seed(seed)
+    )
 
     train(features, labels, w, b, lr=0.03, num_epochs=3, batch_size=10)
     random.seed(seed)

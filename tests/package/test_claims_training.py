@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from package.conftest import SEEDS, TRUTH
+from package.book import SEEDS, TRUTH
 
 
 def test_ch7_first_epoch_brings_the_loss_from_above_ten_to_below_a_tenth(book_runs):

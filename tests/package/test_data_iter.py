@@ -72,7 +72,7 @@ def test_same_seed_same_batches(iterator):
         random.seed(7)
         torch.manual_seed(7)
         runs.append([y for X, y in iterator(8, features, labels)])
-    assert all(torch.equal(a, b) for a, b in zip(*runs))
+    assert all(torch.equal(a, b) for a, b in zip(*runs, strict=True))
 
 
 @pytest.mark.parametrize("iterator", ITERATORS, ids=name)
@@ -108,7 +108,7 @@ def test_the_checked_iterators_hand_out_the_taught_minibatches(taught, checked):
         torch.manual_seed(3)
         runs.append([y for X, y in iterator(8, features, labels)])
     assert len(runs[0]) == len(runs[1]) == 8
-    assert all(torch.equal(a, b) for a, b in zip(*runs))
+    assert all(torch.equal(a, b) for a, b in zip(*runs, strict=True))
 
 
 def test_the_taught_iterator_is_a_plain_generator():

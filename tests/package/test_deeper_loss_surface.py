@@ -1,4 +1,4 @@
-"""The claims of chapter 11 (the loss surface), over the 20 seeds of tests/package/conftest.py.
+"""The claims of chapter 11 (the loss surface), over the 20 seeds of tests/package/book.py.
 
 Each test quotes the prose it checks. The paths are chapter 11's `sgd_path`: w from the origin,
 b held at the least-squares b*, stopped when w leaves the frame drawn around w*.
@@ -12,7 +12,8 @@ import pytest
 import torch
 
 from linreg import data_iter, linreg, sgd, squared_loss, synthetic_data
-from package.conftest import NUM_EXAMPLES, SEEDS, TRUE_B, TRUE_W
+
+from package.book import NUM_EXAMPLES, SEEDS, TRUE_B, TRUE_W
 
 FRAME = (5.0, 5.0)  # the frame of the round surface: w* +- 5
 FRAME_SCALED = (2.5, 0.6)  # the frame of the surface with feature 2 scaled by 10
@@ -109,8 +110,9 @@ def test_a_batch_bound_below_1_does_not_stop_lr_1_converging(runs):
     """'每个种子都有小批量的 2/λmax(H_B) 小于 1 ... lr = 1.0 ... 照样收敛'"""
     for run in runs:
         random.seed(run["seed"])
-        worst = max(torch.linalg.eigvalsh(hessian(X)).max().item()
-                    for X, _ in data_iter(10, run["features"], run["labels"]))
+        worst = max(
+            torch.linalg.eigvalsh(hessian(X)).max().item() for X, _ in data_iter(10, run["features"], run["labels"])
+        )
         assert 2 / worst < 1.0, f"seed {run['seed']}: {worst}"
         assert distances(run, ("lr", 1.0))[-1] < 0.05
 

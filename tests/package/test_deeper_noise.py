@@ -7,9 +7,10 @@ import pytest
 import torch
 
 from linreg import synthetic_data
-from package.conftest import NOISE_STD, TRUE_B, TRUE_W, TRUTH, mean_loss
 
-FLOOR = NOISE_STD ** 2 / 2  # sigma^2 / 2
+from package.book import NOISE_STD, TRUE_B, TRUE_W, TRUTH, mean_loss
+
+FLOOR = NOISE_STD**2 / 2  # sigma^2 / 2
 
 
 def params(theta):
@@ -28,11 +29,16 @@ def losses(book_runs):
     for run in book_runs:
         torch.manual_seed(1000 + run.seed)
         held_out = synthetic_data(TRUE_W, TRUE_B, 100_000)
-        out.append({
-            name: (mean_loss(run.features, run.labels, *params(theta)), mean_loss(*held_out, *params(theta)),
-                   expected_loss(theta))
-            for name, theta in [("true", TRUTH), ("lstsq", run.lstsq), ("sgd", run.learned)]
-        })
+        out.append(
+            {
+                name: (
+                    mean_loss(run.features, run.labels, *params(theta)),
+                    mean_loss(*held_out, *params(theta)),
+                    expected_loss(theta),
+                )
+                for name, theta in [("true", TRUTH), ("lstsq", run.lstsq), ("sgd", run.learned)]
+            }
+        )
     return out
 
 

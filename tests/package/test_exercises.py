@@ -1,6 +1,6 @@
-"""Every claim the prose of chapters 9 and 16 (autograd) and 18 (exercises) makes, checked
-over 20 seeds where it depends on randomness. Each helper repeats the chapter's experiment for a
-given seed."""
+"""The claims the prose makes about autograd (chapters 7, 9, 16 and 17), the exercises of chapter 18 and
+chapter 14's bug 3, checked over 20 seeds where they depend on randomness. Each test names the chapter whose
+prose states its claim; each helper repeats the chapter's experiment for a given seed."""
 
 from __future__ import annotations
 
@@ -12,12 +12,11 @@ import pytest
 import torch
 from torch.func import jvp, vjp
 
-from linreg import data_iter, sgd, synthetic_data, train
+from linreg import Node, data_iter, sgd, synthetic_data, train
 from linreg.loss import squared_loss
 from linreg.model import linreg
 
-SEEDS = range(20)
-TRUE_W, TRUE_B = torch.tensor([2, -3.4]), 4.2
+from package.book import SEEDS, TRUE_B, TRUE_W
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -35,7 +34,7 @@ def dataset(seed, n=1000):
     return synthetic_data(TRUE_W, TRUE_B, n)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def zero_init_run(seed, lr, num_epochs=3):
     """train() from w = 0, b = 0 on dataset(seed), minibatch order fixed by seed (exercises 1, 5, 6)."""
     features, labels = dataset(seed)
@@ -58,20 +57,37 @@ def loss_sum(X, y, w, b):
     return squared_loss(linreg(X, w, b), y).sum()
 
 
-# Chapter 9 ----------------------------------------------------------------------------------
+# Chapter 7: the grad_fn of a tensor computed from the parameters -------------------------------
+
+
+def test_ch7_grad_fn_is_a_record_not_a_different_value():
+    """Chapter 7's summary: "由参数算出的张量带着 grad_fn，仍是计算图的一部分；.detach() 或 torch.no_grad()
+    给出单纯的数值": the same values, only without the record."""
+    for seed in SEEDS:
+        X, y, w, b = first_minibatch(seed)
+        recorded = linreg(X, w, b)
+        with torch.no_grad():
+            not_recorded = linreg(X, w, b)
+        assert recorded.grad_fn is not None and not_recorded.grad_fn is None
+        assert torch.equal(recorded, not_recorded) and torch.equal(recorded, linreg(X, w.detach(), b.detach()))
+
+
+# Chapter 9: the graph it prints and the chain rule it works by hand ----------------------------
 
 
 def test_ch9_recorded_graph_has_the_nodes_the_chapter_names():
+    """Chapter 9 prints the graph under l.grad_fn and reads it from the top: "求和、除以 2、平方、减去标签、
+    加上偏置、矩阵乘法，最后到达 w 和 b". The page records one example; a minibatch records the same graph."""
     X, y, w, b = first_minibatch(0)
-    l = squared_loss(linreg(X, w, b), y).sum()
+    loss = squared_loss(linreg(X, w, b), y).sum()
     names = []
 
     def visit(fn, depth):
         names.append((depth, "None" if fn is None else fn.name().split("::")[-1]))
-        for next_fn, _ in (fn.next_functions if fn is not None else ()):
+        for next_fn, _ in fn.next_functions if fn is not None else ():
             visit(next_fn, depth + 1)
 
-    visit(l.grad_fn, 0)
+    visit(loss.grad_fn, 0)
     assert names == [
         (0, "SumBackward0"),
         (1, "DivBackward0"),
@@ -88,49 +104,11 @@ def test_ch9_recorded_graph_has_the_nodes_the_chapter_names():
 
 
 @pytest.mark.parametrize("seed", SEEDS)
-def test_ch9_chain_rule_by_hand_and_finite_differences_match_autograd(seed):
-    X, y, w, b = first_minibatch(seed)
-    squared_loss(linreg(X, w, b), y).sum().backward()
-    with torch.no_grad():
-        r = linreg(X, w, b) - y
-    assert (w.grad - X.T @ r).abs().max() < 1e-5  # "小于 10^-5"
-    assert (b.grad - r.sum(dim=0)).abs().max() < 1e-5
-
-    X64, y64, w64, b64 = X.double(), y.double(), w.detach().double(), b.detach().double()
-
-    def loss64(w, b):
-        return squared_loss(linreg(X64, w, b), y64).sum()
-
-    h = 1e-6
-    l = squared_loss(linreg(X, w, b), y).sum().item()
-    gradient = torch.cat([w.grad.flatten(), b.grad])
-    assert 10 < gradient.abs().max() < 100  # "l 的梯度有几十那么大"
-    # "float32 下，舍入误差和梯度本身在同一个数量级": the estimate, and a real float32 difference
-    assert torch.finfo(torch.float32).eps * l / h > 0.1 * gradient.abs().max()
-    assert torch.finfo(torch.float64).eps * l / h < 1e-6  # "float64 下则远小于 10^-6"
-    w32, b32 = w.detach(), b.detach()
-    errors32 = []
-    for k in range(2):
-        step32 = torch.zeros(2, 1)
-        step32[k, 0] = h
-        fd32 = (loss_sum(X, y, w32 + step32, b32) - loss_sum(X, y, w32 - step32, b32)) / (2 * h)
-        errors32.append(abs(fd32 - w.grad[k, 0]).item())
-    assert max(errors32) > 1  # a float32 central difference is off by more than 1
-    with torch.no_grad():
-        r64 = linreg(X64, w64, b64) - y64
-    for k in range(2):
-        step = torch.zeros_like(w64)
-        step[k, 0] = h
-        fd = (loss64(w64 + step, b64) - loss64(w64 - step, b64)) / (2 * h)
-        assert abs(fd - (X64.T @ r64)[k, 0]) < 1e-6  # "float64 下与公式相差小于 10^-6"
-    fd_b = (loss64(w64, b64 + h) - loss64(w64, b64 - h)) / (2 * h)
-    assert abs(fd_b - r64.sum()) < 1e-6
-
-
-@pytest.mark.parametrize("seed", SEEDS)
 def test_ch9_one_example_by_hand_and_the_sum_over_examples(seed):
-    """"两边的数相同" (one example, node by node, against autograd) and "三者相差在 float32 的舍入误差以内
-    （小于 10^-5）" (10 single-example backward() calls summed in .grad, l.backward(), X^T r)."""
+    """Chapter 9: "两边相同" (one example, operation by operation, against autograd), and "一个小批量的损失是
+    各样本损失之和，和的导数是导数之和，所以同一套规则给出整个小批量的梯度" (10 single-example backward()
+    calls summed in .grad, one backward() of the minibatch loss, and chapter 6's formula X^T r agree to
+    float32 rounding)."""
     X, y, w, b = first_minibatch(seed)
     x1, x2, label = X[0, 0].item(), X[0, 1].item(), y[0, 0].item()
     r = x1 * w[0, 0].item() + x2 * w[1, 0].item() + b.item() - label
@@ -140,7 +118,7 @@ def test_ch9_one_example_by_hand_and_the_sum_over_examples(seed):
     assert ((by_hand - autograd).abs() <= 1e-5 * by_hand.abs().max()).all()  # equal to float32 precision
     w.grad, b.grad = None, None
     for i in range(len(X)):
-        loss_sum(X[i:i + 1], y[i:i + 1], w, b).backward()
+        loss_sum(X[i : i + 1], y[i : i + 1], w, b).backward()
     summed = torch.cat([w.grad.flatten(), b.grad])
     w.grad, b.grad = None, None
     loss_sum(X, y, w, b).backward()
@@ -151,15 +129,30 @@ def test_ch9_one_example_by_hand_and_the_sum_over_examples(seed):
     assert (summed - whole).abs().max() < 1e-5 and (whole - formula).abs().max() < 1e-5
 
 
-def test_ch9_grad_fn_is_a_record_not_a_different_value():
-    """"同样的运算给出一模一样的值，只是没有 grad_fn"."""
-    for seed in SEEDS:
-        X, y, w, b = first_minibatch(seed)
-        recorded = linreg(X, w, b)
-        with torch.no_grad():
-            not_recorded = linreg(X, w, b)
-        assert recorded.grad_fn is not None and not_recorded.grad_fn is None
-        assert torch.equal(recorded, not_recorded) and torch.equal(recorded, linreg(X, w.detach(), b.detach()))
+# Chapter 16: finite differences (float64, h = 1e-5) -------------------------------------------
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_ch16_float64_central_differences_agree_with_node_to_rounding(seed):
+    """Chapter 16: "有限差分与 float64 下的 Node 相差约 10^-9，正是 h = 10^-5 时舍入误差的大小
+    （ε|l|/h ...）", on the page's first minibatch with each seed: the difference stays within twice
+    ε|l|/h (each of the two losses a central difference subtracts is rounded by about ε|l|)."""
+    X, y, w, b = first_minibatch(seed)
+    X64, y64, w64, b64 = X.double(), y.double(), w.detach().double(), b.detach().double()
+    h = 1e-5
+    w_node, b_node = Node(w64), Node(b64)
+    loss = squared_loss(linreg(Node(X64), w_node, b_node), y64).sum()
+    loss.backward()
+    differences = []
+    for k in range(2):
+        step = torch.zeros_like(w64)
+        step[k, 0] = h
+        fd = (loss_sum(X64, y64, w64 + step, b64) - loss_sum(X64, y64, w64 - step, b64)) / (2 * h)
+        differences.append(abs(fd - w_node.grad[k, 0]).item())
+    fd_b = (loss_sum(X64, y64, w64, b64 + h) - loss_sum(X64, y64, w64, b64 - h)) / (2 * h)
+    differences.append(abs(fd_b - b_node.grad[0]).item())
+    rounding = torch.finfo(torch.float64).eps * abs(loss.value.item()) / h
+    assert max(differences) < 2 * rounding, f"seed {seed}: {differences} against eps |l| / h = {rounding:.1e}"
 
 
 # Chapters 16 (kinks) and 17 (forward and reverse mode) -----------------------------------------
@@ -211,10 +204,10 @@ def train_two_layer(X_net, y_net, W1, W2, num_steps=300, lr=0.2):
     b1, b2 = torch.zeros(4, requires_grad=True), torch.zeros(1, requires_grad=True)
     for _ in range(num_steps):
         H = torch.tanh(X_net @ W1 + b1)
-        l = squared_loss(H @ W2 + b2, y_net)
-        l.sum().backward()
+        losses = squared_loss(H @ W2 + b2, y_net)
+        losses.sum().backward()
         sgd([W1, b1, W2, b2], lr, len(X_net))
-    return W1.detach(), l.mean().item(), b2.detach()
+    return W1.detach(), losses.mean().item(), b2.detach()
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -229,7 +222,9 @@ def test_ex1_two_layer_net_only_random_init_breaks_the_symmetry(seed):
     W1_const, loss_const, _ = train_two_layer(X_net, y_net, torch.full((2, 4), 0.5), torch.full((4, 1), 0.5))
     assert torch.equal(W1_const, W1_const[:, :1].expand(2, 4))  # "4 列权重始终相同"
     assert not torch.equal(W1_const, torch.full((2, 4), 0.5))  # they do move, all together
-    W1_random, loss_random, _ = train_two_layer(X_net, y_net, torch.normal(0, 0.5, (2, 4)), torch.normal(0, 0.5, (4, 1)))
+    W1_random, loss_random, _ = train_two_layer(
+        X_net, y_net, torch.normal(0, 0.5, (2, 4)), torch.normal(0, 0.5, (4, 1))
+    )
     columns = W1_random.T  # (4, 2): the weights of each hidden unit
     assert (torch.cdist(columns, columns) + torch.eye(4)).min() > 1e-3  # "4 列各不相同"
     assert loss_random < min(loss_zero, loss_const)  # "损失也比另两种都低"
@@ -284,7 +279,7 @@ def test_ex3_planck_temperature_within_one_percent(seed):
     assert trajectory[0] > 6500  # "第一步就越过了目标，跳到 6500 K 以上"
     # "在 3000 K 处 ... 损失又陡、梯度又大 ... 越过之后，那一侧的损失平缓得多"
     assert abs(gradients[0]) > 20 * abs(gradients[1])
-    assert all(later < earlier for earlier, later in zip(trajectory, trajectory[1:30]))  # "逐步下降"
+    assert all(later < earlier for earlier, later in zip(trajectory, trajectory[1:30], strict=False))  # "逐步下降"
     assert all(T > true_T * 0.99 for T in trajectory)  # "从上方回落", never swinging far below
     assert abs(trajectory[19] - true_T) / true_T < 0.01  # "二十步之内 ... 相差不到 1%"
     assert abs(trajectory[-1] - true_T) / true_T < 0.01  # "相对误差都小于 1%"
@@ -342,7 +337,7 @@ def no_reshape(y_hat, y):
     return (y_hat - y) ** 2 / 2
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def no_reshape_run(seed, lr, num_epochs):
     """Chapter 14's loop with squared_loss_no_reshape on dataset(seed): (w, b, mean label)."""
     features, labels = dataset(seed)
@@ -360,7 +355,8 @@ def no_reshape_run(seed, lr, num_epochs):
 @pytest.mark.parametrize("seed", SEEDS)
 def test_ex5_without_reshape_three_epochs_go_wrong(seed):
     features, labels = dataset(seed)
-    assert no_reshape(linreg(features[:10], torch.zeros(2, 1), torch.zeros(1)), labels.reshape(-1)[:10]).shape == (10, 10)
+    y_hat = linreg(features[:10], torch.zeros(2, 1), torch.zeros(1))  # (10, 1)
+    assert no_reshape(y_hat, labels.reshape(-1)[:10]).shape == (10, 10)  # (10, 1) - (10,) broadcasts
     w, b, _ = no_reshape_run(seed, 0.03, 3)
     assert ((w - TRUE_W).abs() > 1).all()  # "权重离真实值很远"
     wrong = squared_loss(linreg(features, w.reshape(2, 1), torch.tensor([b])), labels).mean().item()

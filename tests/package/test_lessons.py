@@ -15,20 +15,13 @@ import torch
 
 from linreg import data_iter, linreg, sgd, squared_loss, synthetic_data, tensor_data_iter, train
 
-TRUE_W = torch.tensor([2, -3.4])
-TRUE_B = 4.2
-SEEDS = range(20)
+from package.book import SEEDS, TRUE_B, TRUE_W, mean_loss
 
 
 def make_data(seed, n=1000):
     torch.manual_seed(seed)
     random.seed(seed)
     return synthetic_data(TRUE_W, TRUE_B, n)
-
-
-def mean_loss(features, labels, w, b) -> float:
-    with torch.no_grad():
-        return squared_loss(linreg(features, w, b), labels).mean().item()
 
 
 def zeros():
@@ -130,8 +123,19 @@ def sgd_without_zeroing(params, lr, batch_size):
             param -= lr * param.grad / batch_size
 
 
-def run_loop(features, labels, *, lr=0.03, batch_size=10, num_epochs=3, update=sgd,
-             loss=squared_loss, reduce="sum", max_steps=None, every_step=False):
+def run_loop(
+    features,
+    labels,
+    *,
+    lr=0.03,
+    batch_size=10,
+    num_epochs=3,
+    update=sgd,
+    loss=squared_loss,
+    reduce="sum",
+    max_steps=None,
+    every_step=False,
+):
     """Chapter 14's loop with one piece swapped; returns w, b and the loss on all data.
 
     The loss after every step if every_step, else only after the last one (the page records
@@ -142,8 +146,8 @@ def run_loop(features, labels, *, lr=0.03, batch_size=10, num_epochs=3, update=s
     losses, steps = [], 0
     for _ in range(num_epochs):
         for X, y in data_iter(batch_size, features, labels):
-            l = loss(linreg(X, w, b), y)
-            (l.sum() if reduce == "sum" else l.mean()).backward()
+            example_losses = loss(linreg(X, w, b), y)
+            (example_losses.sum() if reduce == "sum" else example_losses.mean()).backward()
             update([w, b], lr, batch_size)
             steps += 1
             if every_step:
@@ -176,13 +180,13 @@ def bug_runs():
 
 
 def test_7c_correct_loop_reaches_the_noise_floor(bug_runs):
-    for seed, run in zip(SEEDS, bug_runs):
+    for seed, run in zip(SEEDS, bug_runs, strict=True):
         assert run["correct"][2][-1] < 1e-4, f"seed {seed}"
 
 
 def test_7c_forgetting_zero_grad_ends_far_worse_with_a_large_grad(bug_runs):
     """'到最后远高于正确循环的损失', '`w.grad` 的范数一直很大'"""
-    for seed, run in zip(SEEDS, bug_runs):
+    for seed, run in zip(SEEDS, bug_runs, strict=True):
         w, _, losses = run["no_zero"]
         assert losses[-1] > 1000 * run["correct"][2][-1], f"seed {seed}"
         assert w.grad.norm() > 10, f"seed {seed}: {w.grad.norm()}"
@@ -190,17 +194,19 @@ def test_7c_forgetting_zero_grad_ends_far_worse_with_a_large_grad(bug_runs):
 
 def test_7c_missing_reshape_stalls_at_half_the_label_variance(bug_runs):
     """'三轮之后的损失停在标签方差的一半左右（0.5 到 1.5 倍之间）', and w nearer w_true / 10 than the truth"""
-    for seed, run in zip(SEEDS, bug_runs):
+    for seed, run in zip(SEEDS, bug_runs, strict=True):
         w, b, losses = run["no_reshape"]
         half_variance = run["labels"].var(unbiased=False).item() / 2
         assert 0.5 < losses[-1] / half_variance < 1.5, f"seed {seed}: {losses[-1]} vs {half_variance}"
         w = w.detach().reshape(-1)
-        assert ((w - TRUE_W / 10).abs() < (w - TRUE_W).abs()).all(), f"seed {seed}: w = {w.tolist()} is nearer the truth"
+        assert ((w - TRUE_W / 10).abs() < (w - TRUE_W).abs()).all(), (
+            f"seed {seed}: w = {w.tolist()} is nearer the truth"
+        )
 
 
 def test_7c_dividing_twice_is_slow_as_estimated(bug_runs):
     """'300 步之后损失约为训练前的 0.16 倍 ... 从十几只降到个位数'"""
-    for seed, run in zip(SEEDS, bug_runs):
+    for seed, run in zip(SEEDS, bug_runs, strict=True):
         loss = run["twice"][2][-1]
         estimate = run["initial"] * (1 - 0.003) ** 600
         assert 0.8 < loss / estimate < 1.25, f"seed {seed}: {loss} vs {estimate}"
@@ -209,13 +215,13 @@ def test_7c_dividing_twice_is_slow_as_estimated(bug_runs):
 
 def test_7c_dividing_twice_bigger_batches_are_slower(bug_runs):
     """'换一个批量大小，训练速度也跟着变，批量越大越慢'"""
-    for seed, run in zip(SEEDS, bug_runs):
+    for seed, run in zip(SEEDS, bug_runs, strict=True):
         assert run["twice_100"][2][-1] > run["twice_10"][2][-1], f"seed {seed}"
 
 
 def test_7c_large_lr_grows_then_inf_then_nan(bug_runs):
     """'损失在最初几步里增长好几个数量级，随后变成 inf，再变成 nan'"""
-    for seed, run in zip(SEEDS, bug_runs):
+    for seed, run in zip(SEEDS, bug_runs, strict=True):
         losses = run["large_lr"][2]
         assert max(losses[:10]) > 100 * run["initial"], f"seed {seed}: {losses[:10]}"
         assert math.inf in losses and math.isnan(losses[-1]), f"seed {seed}"

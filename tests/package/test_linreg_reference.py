@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 
 import linreg as package
 from linreg import data, data_iter, linreg, loss, model, optim, sgd, squared_loss, synthetic_data, train
-from package.conftest import TRUE_B, TRUE_W
+
+from package.book import TRUE_B, TRUE_W
 
 LINREGS = [model.linreg, linreg]
 LOSSES = [loss.squared_loss, squared_loss]
@@ -118,7 +119,7 @@ def test_squared_loss_gradient_wrt_parameters_matches_mse_loss(squared_loss):
     b = torch.randn(1, requires_grad=True)
     ours = torch.autograd.grad(squared_loss(linreg(X, w, b), y).mean(), [w, b])
     ref = torch.autograd.grad(torch.nn.MSELoss()(linreg(X, w, b), y), [w, b])
-    for g_ours, g_ref in zip(ours, ref):
+    for g_ours, g_ref in zip(ours, ref, strict=True):
         torch.testing.assert_close(2 * g_ours, g_ref)
 
 
@@ -167,7 +168,7 @@ def test_sgd_matches_torch_optim_sgd(sgd, batch_size):
     assert w.is_leaf and b.is_leaf and w.requires_grad and b.requires_grad
 
 
-@pytest.mark.parametrize("squared_loss, linreg", list(zip(LOSSES, LINREGS)), ids=["taught", "checked"])
+@pytest.mark.parametrize("squared_loss, linreg", list(zip(LOSSES, LINREGS, strict=True)), ids=["taught", "checked"])
 @settings(max_examples=30, deadline=None)
 @given(batch_size=st.integers(1, 40), seed=st.integers(0, 2**16))
 def test_the_gradient_chapter_6_writes_is_what_autograd_computes(squared_loss, linreg, batch_size, seed):
@@ -243,7 +244,7 @@ def test_checked_functions_return_what_the_taught_ones_return(seed, num_examples
     for module in (data, package):  # the taught synthetic_data, then the checked one
         torch.manual_seed(seed)
         results.append(module.synthetic_data(torch.randn(num_inputs), 0.5, num_examples))
-    for taught, checked in zip(*results):
+    for taught, checked in zip(*results, strict=True):
         assert torch.equal(taught, checked)
     X, y = results[0]
     w, b = torch.randn(num_inputs, 1), torch.randn(1)
@@ -276,12 +277,12 @@ def test_train_is_the_chapter_7_loop():
     features, labels, w, b = _setup(3)
     lr, num_epochs, batch_size = 0.03, 2, 10
     batch_losses, epoch_losses = [], []
-    for epoch in range(num_epochs):
+    for _ in range(num_epochs):
         for X, y in data_iter(batch_size, features, labels):
-            l = squared_loss(linreg(X, w, b), y)
-            l.sum().backward()
+            losses = squared_loss(linreg(X, w, b), y)
+            losses.sum().backward()
             sgd([w, b], lr, batch_size)
-            batch_losses.append(l.detach().mean().item())
+            batch_losses.append(losses.detach().mean().item())
         with torch.no_grad():
             epoch_losses.append(squared_loss(linreg(features, w, b), labels).mean().item())
 

@@ -5,7 +5,7 @@ The listing (the only Python block of docs/chapters/10-whole-program.md) must
   compared, docstrings aside: the listing leaves them out to fit one screen);
 - set up and train with chapter 7's seeds, data and hyperparameters (the same statements);
 - run in a fresh Python that cannot import `linreg`, and print what the package's own functions
-  print when they train from the same seeds with the hyperparameters in package/conftest.py.
+  print when they train from the same seeds with the hyperparameters in package/book.py.
 
 Each check returns the problems it finds, so that `test_the_checks_catch_a_drifted_listing`
 can show that a changed learning rate or function is caught.
@@ -23,10 +23,11 @@ from pathlib import Path
 import pytest
 import torch
 from builds import ROOT
-from literate.source.blocks import parse_file
 
 from linreg import synthetic_data, train
-from package.conftest import BATCH_SIZE, LR, NUM_EPOCHS, NUM_EXAMPLES, TRUE_B, TRUE_W
+from literate.source.blocks import parse_file
+
+from package.book import BATCH_SIZE, LR, NUM_EPOCHS, NUM_EXAMPLES, TRUE_B, TRUE_W
 
 LISTING_CHAPTER = ROOT / "docs/chapters/10-whole-program.md"
 PART_1 = sorted((ROOT / "docs/chapters").glob("0[1-9]-*.md"))
@@ -48,7 +49,12 @@ def listing_source() -> tuple[str, int]:
 
 def _without_docstring(node: ast.FunctionDef) -> str:
     body = node.body
-    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
+    if (
+        body
+        and isinstance(body[0], ast.Expr)
+        and isinstance(body[0].value, ast.Constant)
+        and isinstance(body[0].value.value, str)
+    ):
         body = body[1:]
     return ast.dump(ast.Module(body=[ast.FunctionDef(**{**node.__dict__, "body": body})], type_ignores=[]))
 
@@ -61,7 +67,10 @@ def saved_definitions() -> dict[str, tuple[str, str]]:
             lines = block.code.splitlines()
             for node in ast.parse(block.code).body:
                 if isinstance(node, ast.FunctionDef) and "#@save" in lines[node.lineno - 1]:
-                    found[node.name] = (_without_docstring(node), f"{path.relative_to(ROOT)}:{block.line + node.lineno - 1}")
+                    found[node.name] = (
+                        _without_docstring(node),
+                        f"{path.relative_to(ROOT)}:{block.line + node.lineno - 1}",
+                    )
     return found
 
 
@@ -77,7 +86,11 @@ def setup_statements(code: str, first_line: int, where: str) -> dict[str, tuple[
             for call in (n for n in ast.walk(node.value) if isinstance(n, ast.Call)):
                 if ast.unparse(call.func) == "torch.manual_seed":
                     found.setdefault("torch.manual_seed", (ast.dump(call), place))
-        elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) and ast.unparse(node.value.func) == "random.seed":
+        elif (
+            isinstance(node, ast.Expr)
+            and isinstance(node.value, ast.Call)
+            and ast.unparse(node.value.func) == "random.seed"
+        ):
             found.setdefault("random.seed", (ast.dump(node.value), place))
     return found
 
@@ -102,8 +115,11 @@ def setup_problems(code: str, first_line: int) -> list[str]:
         for key, value in setup_statements(block.code, block.line, str(TRAINING_CHAPTER.relative_to(ROOT))).items():
             chapter_7.setdefault(key, value)
     listing = setup_statements(code, first_line, str(LISTING_CHAPTER.relative_to(ROOT)))
-    problems = [f"{LISTING_CHAPTER.relative_to(ROOT)}: the listing does not set {key} (chapter 7 does, at {place})"
-                for key, (_, place) in chapter_7.items() if key not in listing]
+    problems = [
+        f"{LISTING_CHAPTER.relative_to(ROOT)}: the listing does not set {key} (chapter 7 does, at {place})"
+        for key, (_, place) in chapter_7.items()
+        if key not in listing
+    ]
     for key, (tree, place) in listing.items():
         if key in chapter_7 and tree != chapter_7[key][0]:
             problems.append(f"{place}: {key} differs from chapter 7's, at {chapter_7[key][1]}")
@@ -114,8 +130,14 @@ def run_listing(code: str, tmp_path: Path) -> subprocess.CompletedProcess:
     script = tmp_path / "whole_program.py"
     script.write_text(code, encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    return subprocess.run([sys.executable, "-I", "-c", RUNNER, str(script)], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-I", "-c", RUNNER, str(script)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def expected_output() -> str:
