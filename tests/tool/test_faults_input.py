@@ -1,0 +1,117 @@
+"""Every file the tool reads is validated: encoding, BOM, line endings, fences, front matter.
+
+Issue 26's input faults, each on a small fixture: what MkDocs, the doc tests and the tool would
+each read differently is refused, naming the file and line and the real cause; what can be built
+right (a chapter linked to its source, a title not on a `# ` line, a docstring with quotes,
+dollars in prose) is built right.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from literate.project import Project
+from literate.source import tangle
+from literate.source.blocks import ChapterError, parse_file, parse_markdown
+
+SAVING = (
+    "---\nmodule: shapes\n---\n# Shapes\n\n```{.python continuation}\ndef area(r):  #@save\n    return r * r\n```\n"
+)
+
+
+def project_book(folder: Path, chapters: dict[str, str]) -> Path:
+    (folder / "pyproject.toml").write_text(
+        '[tool.literate]\nchapters = "docs/chapters"\npackage = "pkg"\npackage_dir = "src/pkg"\n'
+    )
+    (folder / "docs/chapters").mkdir(parents=True)
+    for name, text in chapters.items():
+        (folder / "docs/chapters" / name).write_text(text)
+    return folder
+
+
+def write_chapter(tmp_path: Path, data: bytes) -> Path:
+    path = tmp_path / "ch.md"
+    path.write_bytes(data)
+    return path
+
+
+# -- faults 4 and 12: one reader for encoding, BOM and line endings ----------------------------
+
+
+def test_a_byte_order_mark_is_refused_naming_it(tmp_path):
+    path = write_chapter(tmp_path, "\ufeff# T\n\n```python\nx = 1\n```\n".encode())
+    with pytest.raises(ChapterError, match=r"^ch.md:1: the file starts with a UTF-8 byte order mark"):
+        parse_file(path, "ch.md")
+
+
+def test_a_byte_order_mark_with_save_names_the_bom_not_the_front_matter(tmp_path):
+    """The front matter after a BOM was not seen, so the old error blamed a missing `module:`."""
+    book = project_book(tmp_path, {"01-shapes.md": "\ufeff" + SAVING})
+    with pytest.raises(ChapterError, match=r"docs/chapters/01-shapes.md:1: .*byte order mark"):
+        tangle.expected_files(Project.load(book))
+
+
+@pytest.mark.parametrize(("ending", "kind"), [("\r\n", "CRLF"), ("\r", "CR")])
+def test_carriage_returns_are_refused_naming_the_first_line(tmp_path, ending, kind):
+    text = "# T\n\nprose\n\n```python\nx = 1" + ending + "y = 2\n```\n"
+    path = write_chapter(tmp_path, text.encode())
+    with pytest.raises(ChapterError, match=rf"^ch.md:6: {kind} line endings: save the file with LF"):
+        parse_file(path, "ch.md")
+
+
+def test_a_whole_crlf_file_is_refused_at_line_one(tmp_path):
+    path = write_chapter(tmp_path, SAVING.replace("\n", "\r\n").encode())
+    with pytest.raises(ChapterError, match=r"^ch.md:1: CRLF line endings"):
+        parse_file(path, "ch.md")
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ("# T\n\n- a step:\n\n    ```python\n    x = 1\n    ```\n", 5),
+        ("# T\n\n> quoted:\n>\n> ```{.python continuation}\n> x = 1\n> ```\n", 5),
+        ("# T\n\n1. first\n2. second\n   ```py\n   x = 1\n   ```\n", 5),
+    ],
+)
+def test_a_nested_python_fence_is_named(text, line):
+    with pytest.raises(ChapterError, match=rf"^ch.md:{line}: nested Python fence at line {line}"):
+        parse_markdown(text, "ch.md")
+
+
+def test_a_nested_fence_of_another_language_is_shown_not_refused():
+    chapter = parse_markdown("# T\n\n- a list\n\n    ```text\n    output\n    ```\n", "ch.md")
+    assert chapter.blocks == ()
+
+
+def test_the_doc_tests_refuse_what_the_build_refuses(tmp_path):
+    """pytest-markdown-docs runs a nested fence the build skips: the runner checks the file first."""
+    (tmp_path / "ch.md").write_text("# T\n\n- a step:\n\n    ```python\n    assert False\n    ```\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "--markdown-docs", "-p", "literate.adapter.pytest_plugin", "ch.md"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode != 0, result.stdout
+    assert "ch.md:5: nested Python fence at line 5" in result.stdout
+
+
+# -- fault 3: an unclosed fence --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("info", ["{.python continuation}", "text", ""])
+def test_an_unclosed_fence_names_the_line_where_it_opens(info):
+    text = f"# T\n\n```python\nx = 1\n```\n\nprose\n\n```{info}\ny = 2\n\nmore prose\n"
+    with pytest.raises(ChapterError, match=r"^ch.md:9: the ``` fence opened here is never closed"):
+        parse_markdown(text, "ch.md")
+
+
+def test_a_closing_fence_longer_than_the_opening_or_without_a_newline_closes_it():
+    assert [b.code for b in parse_markdown("```python\nx = 1\n`````").blocks] == ["x = 1\n"]
+    assert [b.code for b in parse_markdown("````python\n```\n````\n").blocks] == ["```\n"]
+    with pytest.raises(ChapterError, match=r"^<string>:1: the ```` fence"):
+        parse_markdown("````python\nx = 1\n```\n")
