@@ -16,7 +16,7 @@ import pytest
 
 from literate.project import Project
 from literate.source import tangle
-from literate.source.blocks import ChapterError, parse_file, parse_markdown
+from literate.source.blocks import ChapterError, parse_file, parse_markdown, title_end
 
 SAVING = (
     "---\nmodule: shapes\n---\n# Shapes\n\n```{.python continuation}\ndef area(r):  #@save\n    return r * r\n```\n"
@@ -115,3 +115,20 @@ def test_a_closing_fence_longer_than_the_opening_or_without_a_newline_closes_it(
     assert [b.code for b in parse_markdown("````python\n```\n````\n").blocks] == ["```\n"]
     with pytest.raises(ChapterError, match=r"^<string>:1: the ```` fence"):
         parse_markdown("````python\nx = 1\n```\n")
+
+
+# -- fault 2: the notebook links go after the real title -------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("markdown", "after"),
+    [
+        ("# Title\n\ntext\n", 1),
+        ("Title\n=====\n\n```python\n# a comment\n```\n", 2),
+        ("Some text\n\n```python\n# a comment\nx = 1\n```\n", 0),
+        ("```python\n# a comment\n```\n\n# Late title\n", 5),
+        ("## Section\n\n# Title\n", 3),
+    ],
+)
+def test_the_title_is_found_by_parsing_not_by_a_line_prefix(markdown, after):
+    assert title_end(markdown) == after

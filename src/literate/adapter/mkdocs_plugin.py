@@ -33,7 +33,7 @@ from literate.render.weave import WeaveError, fenced, weave
 from literate.run.execute import ChapterFailure, ChapterRun, ExecutionError
 from literate.run.outputs import Figure, Truncated
 from literate.source import tangle
-from literate.source.blocks import Chapter, ChapterError
+from literate.source.blocks import Chapter, ChapterError, title_end
 from literate.source.translation import differences
 
 log = logging.getLogger("mkdocs.plugins.literate")
@@ -225,7 +225,7 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
             f" · [{texts.view}]({posixpath.relpath('notebooks/' + name, page_dir)})"
         )
         lines = markdown.split("\n")
-        at = next((i + 1 for i, line in enumerate(lines) if line.startswith("# ")), 0)
+        at = title_end(markdown)
         lines[at:at] = ["", links, ""]
         return "\n".join(lines)
 

@@ -147,6 +147,16 @@ def _closes(line: str, markup: str) -> bool:
     return len(stripped) >= len(markup) and set(stripped) == {markup[0]}
 
 
+def title_end(markdown: str) -> int:
+    """The 0-based line after the page's title: its first top-level H1, ATX (`# T`) or setext
+    (`T` over `===`); 0 when it has none (the title is in the front matter). Parsed, so a `# `
+    line inside a code block is never taken for it."""
+    for token in _parser.parse(markdown):
+        if token.type == "heading_open" and token.tag == "h1" and token.level == 0 and token.map:
+            return token.map[1]
+    return 0
+
+
 def parse_file(path: Path, name: str | None = None) -> Chapter:
     """Read and parse a chapter; a file that is not UTF-8 is an error naming its line."""
     data = Path(path).read_bytes()
