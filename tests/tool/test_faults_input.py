@@ -8,6 +8,7 @@ dollars in prose) is built right.
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 from pathlib import Path
@@ -132,3 +133,25 @@ def test_a_closing_fence_longer_than_the_opening_or_without_a_newline_closes_it(
 )
 def test_the_title_is_found_by_parsing_not_by_a_line_prefix(markdown, after):
     assert title_end(markdown) == after
+
+
+# -- fault 11: module_doc becomes a valid docstring, or a clear error ------------------------
+
+
+@pytest.mark.parametrize(
+    "doc",
+    ['Shapes, "quoted"', 'Three quotes """ inside', 'Ends in """', "A backslash \\n stays two characters\\"],
+)
+def test_module_doc_with_quotes_and_backslashes_is_the_module_docstring(tmp_path, doc):
+    escaped = doc.replace("\\", "\\\\").replace('"', '\\"')
+    book = project_book(tmp_path, {"01-shapes.md": SAVING.replace("---\n#", f'module_doc: "{escaped}"\n---\n#')})
+    tangle.write(Project.load(book))
+    source = (book / "src/pkg/shapes.py").read_text()
+    assert ast.get_docstring(ast.parse(source), clean=False) == doc
+
+
+@pytest.mark.parametrize(("value", "problem"), [("[1, 2]", "must be text"), ('"nul \\0 inside"', "cannot be")])
+def test_a_module_doc_that_cannot_be_a_docstring_names_its_front_matter_line(tmp_path, value, problem):
+    book = project_book(tmp_path, {"01-shapes.md": SAVING.replace("---\n#", f"module_doc: {value}\n---\n#")})
+    with pytest.raises(tangle.TangleError, match=rf"^docs/chapters/01-shapes.md:3: `module_doc:` {problem}"):
+        tangle.expected_files(Project.load(book))
