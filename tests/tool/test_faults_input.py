@@ -9,11 +9,13 @@ dollars in prose) is built right.
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from builds import mkdocs_build
 
 from literate.project import Project
 from literate.source import tangle
@@ -155,3 +157,55 @@ def test_a_module_doc_that_cannot_be_a_docstring_names_its_front_matter_line(tmp
     book = project_book(tmp_path, {"01-shapes.md": SAVING.replace("---\n#", f"module_doc: {value}\n---\n#")})
     with pytest.raises(tangle.TangleError, match=rf"^docs/chapters/01-shapes.md:3: `module_doc:` {problem}"):
         tangle.expected_files(Project.load(book))
+
+
+# -- fault 1 and 2 in a build: a chapter linked to its source; a title not on a `# ` line -----
+
+MKDOCS = """\
+site_name: Fixture
+theme:
+  name: material
+  font: false
+markdown_extensions:
+  - attr_list
+  - pymdownx.superfences
+plugins:
+  - literate
+"""
+MKDOCS_EN = (
+    "INHERIT: mkdocs.yml\ndocs_dir: docs-en\nsite_dir: site-en\nplugins:\n  - literate:\n      chapters: chapters\n"
+)
+SETEXT = """\
+---
+title: Comments
+---
+Comments
+========
+
+```{.python continuation}
+# the answer
+print(6 * 7)
+```
+"""
+
+
+@pytest.mark.slow
+def test_a_linked_chapter_is_built_as_the_chapter_it_points_to(tmp_path):
+    book = project_book(tmp_path, {"01-comments.md": SETEXT})
+    (book / "mkdocs.yml").write_text(MKDOCS)
+    (book / "mkdocs.en.yml").write_text(MKDOCS_EN)
+    (book / "docs/index.md").write_text("# Home\n")
+    (book / "docs-en/chapters").mkdir(parents=True)
+    (book / "docs-en/index.md").write_text("# Home\n")
+    (book / "docs-en/chapters/01-comments.md").symlink_to("../../docs/chapters/01-comments.md")
+    tangle.write(Project.load(book))
+    for config, site in (("mkdocs.yml", "site"), ("mkdocs.en.yml", "site-en")):
+        result = mkdocs_build(book, "-f", config)
+        assert result.returncode == 0, result.stderr
+        html = (book / site / "chapters/01-comments/index.html").read_text()
+        assert re.search(r"<code>42\s*</code>", html), f"{site}: the output is woven in"
+        assert (book / site / "notebooks/01-comments.ipynb").is_file()
+        link = html.index('class="literate-notebook"')
+        # Outside the listing, whose `# the answer` line the old rule took for the title.
+        assert html.rfind("<pre", 0, link) < html.rfind("</pre>", 0, link) or "<pre" not in html[:link]
+        assert html.index("<h1", 0) < link < html.index("# the answer")
