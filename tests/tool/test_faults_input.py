@@ -16,8 +16,10 @@ from pathlib import Path
 
 import pytest
 from builds import mkdocs_build
+from nbconvert.filters.markdown_mistune import markdown2html_mistune
 
 from literate.project import Project
+from literate.render.typeset import Typesetter
 from literate.source import tangle
 from literate.source.blocks import ChapterError, parse_file, parse_markdown, title_end
 
@@ -157,6 +159,43 @@ def test_a_module_doc_that_cannot_be_a_docstring_names_its_front_matter_line(tmp
     book = project_book(tmp_path, {"01-shapes.md": SAVING.replace("---\n#", f"module_doc: {value}\n---\n#")})
     with pytest.raises(tangle.TangleError, match=rf"^docs/chapters/01-shapes.md:3: `module_doc:` {problem}"):
         tangle.expected_files(Project.load(book))
+
+
+# -- fault 13: dollars in a notebook page's prose ---------------------------------------------
+
+
+def formulas_found(html: str) -> list[tuple[str, bool]]:
+    found: list[tuple[str, bool]] = []
+
+    def note(tex: str, display: bool) -> str:
+        found.append((tex, display))
+        return "MATH"
+
+    Typesetter._rewrite(Typesetter.__new__(Typesetter), html, note)
+    return found
+
+
+def cell(markdown: str) -> str:
+    """A Markdown cell as a notebook page has it: rendered by nbconvert, which drops the `\\` of `\\$`."""
+    return f'<div class="jp-RenderedMarkdown jp-MarkdownOutput">\n{markdown2html_mistune(markdown)}\n</div>'
+
+
+@pytest.mark.parametrize(
+    "prose",
+    [
+        "It costs $5 and the other one $1.",
+        "From $5 to $10, then $3.",
+        "Escaped: \\$5 and \\$1, from \\$5-\\$10.",
+        "A price of $5, of $ 7 and of 8$ here.",
+    ],
+)
+def test_prices_are_not_math_on_notebook_pages(prose):
+    assert formulas_found(cell(prose)) == []
+
+
+def test_math_on_notebook_pages_is_still_typeset():
+    found = formulas_found(cell("Loss $\\ell(w) = w^2$, cost \\$5 and $$\\sum_i x_i$$, and $a\\$b$."))
+    assert found == [("\\ell(w) = w^2", False), ("\\sum_i x_i", True), ("a\\$b", False)]
 
 
 # -- fault 1 and 2 in a build: a chapter linked to its source; a title not on a `# ` line -----
