@@ -122,6 +122,21 @@ def test_a_closing_fence_longer_than_the_opening_or_without_a_newline_closes_it(
         parse_markdown("````python\nx = 1\n```\n")
 
 
+# -- the front matter: closed, and `wraps:` a boolean ----------------------------------------
+
+
+def test_an_unclosed_front_matter_names_line_one():
+    with pytest.raises(ChapterError, match=r"^ch.md:1: the front matter opened here is never closed"):
+        parse_markdown("---\nmodule: data\n# Title\n\n```python\nx = 1\n```\n", "ch.md")
+
+
+@pytest.mark.parametrize("value", ['"true"', "1", "yes please"])
+def test_wraps_that_is_not_a_boolean_names_its_line(tmp_path, value):
+    book = project_book(tmp_path, {"01-shapes.md": SAVING.replace("---\n#", f"wraps: {value}\n---\n#")})
+    with pytest.raises(tangle.TangleError, match=r"^docs/chapters/01-shapes.md:3: `wraps:` is `true` or `false`"):
+        tangle.expected_files(Project.load(book))
+
+
 # -- fault 2: the notebook links go after the real title -------------------------------------
 
 

@@ -91,6 +91,8 @@ def parse_markdown(text: str, path: Path | str = "<string>", name: str | None = 
     meta: dict[str, Any] = {}
     body_line = 1
     match = FRONT_MATTER.match(text)
+    if not match and re.match(r"---[ \t]*\n", text):
+        raise ChapterError(f"{name}:1: the front matter opened here is never closed: end it with a line of ---")
     if match:
         try:
             loaded = yaml.safe_load(match.group(1))

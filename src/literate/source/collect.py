@@ -125,6 +125,12 @@ def _statements(chapter: Chapter) -> Iterator[tuple[Block, ast.stmt, list[str]]]
 
 
 def _read_chapter(chapter: Chapter, number: int, package: str) -> ChapterCode:
+    if "wraps" in chapter.meta and not isinstance(chapter.meta["wraps"], bool):
+        # `wraps: "true"` or `wraps: 1` would be read as false, and the wrapper refused as a redefinition.
+        raise TangleError(
+            f"{chapter.name}:{_meta_line(chapter, 'wraps')}: `wraps:` is `true` or `false`, "
+            f"not {chapter.meta['wraps']!r}"
+        )
     code = ChapterCode(chapter, number)
     for block, stmt, lines in _statements(chapter):
         first = stmt.decorator_list[0].lineno if isinstance(stmt, DEFINITIONS) and stmt.decorator_list else stmt.lineno
