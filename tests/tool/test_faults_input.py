@@ -23,6 +23,7 @@ from literate.render.typeset import Typesetter
 from literate.source import tangle
 from literate.source.blocks import ChapterError, parse_file, parse_markdown, title_end
 
+ROOT = Path(__file__).resolve().parents[2]
 SAVING = (
     "---\nmodule: shapes\n---\n# Shapes\n\n```{.python continuation}\ndef area(r):  #@save\n    return r * r\n```\n"
 )
@@ -263,3 +264,19 @@ def test_a_linked_chapter_is_built_as_the_chapter_it_points_to(tmp_path):
         # Outside the listing, whose `# the answer` line the old rule took for the title.
         assert html.rfind("<pre", 0, link) < html.rfind("</pre>", 0, link) or "<pre" not in html[:link]
         assert html.index("<h1", 0) < link < html.index("# the answer")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (ROOT / "node_modules/@viz-js/viz").is_dir(), reason="needs `npm ci`")
+def test_a_failing_diagram_on_a_page_the_reader_refuses_stops_the_build(tmp_path):
+    """Finding the diagram's line reads the page; a page with CRLF endings must still fail the build,
+    not have superfences publish the diagram's source as a code block."""
+    book = project_book(tmp_path, {})
+    (book / "mkdocs.yml").write_text(MKDOCS.replace("  - literate\n", "  - literate:\n      execute: false\n"))
+    (book / "docs/index.md").write_bytes(b"# Home\r\n\r\n```dot\r\ndigraph { a -> }\r\n```\r\n")
+    (book / "node_modules").symlink_to(ROOT / "node_modules")
+    tangle.write(Project.load(book))
+    result = mkdocs_build(book)
+    assert result.returncode != 0
+    assert "docs/index.md:1: CRLF line endings: save the file with LF" in result.stderr
+    assert not (book / "site/index.html").exists()
