@@ -23,7 +23,7 @@ not python
 
 - a list item
 
-    ```python
+    ```text
     nested_in_a_list = True
     ```
 

@@ -33,7 +33,7 @@ from literate.render.weave import WeaveError, fenced, weave
 from literate.run.execute import ChapterFailure, ChapterRun, ExecutionError
 from literate.run.outputs import Figure, Truncated
 from literate.source import tangle
-from literate.source.blocks import Chapter, ChapterError
+from literate.source.blocks import Chapter, ChapterError, title_end
 from literate.source.translation import differences
 
 log = logging.getLogger("mkdocs.plugins.literate")
@@ -95,7 +95,12 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
         """The parsed chapter behind a page of this edition's chapters folder, else None."""
         if not (file.is_documentation_page() and file.inclusion.is_included() and file.abs_src_path):
             return None
-        path = Path(file.abs_src_path).resolve()
+        # The folder is resolved, the file itself is not: a chapter that is a symbolic link (an
+        # untranslated placeholder pointing at its source) is still a chapter of this edition,
+        # built as the file it points to, with its outputs and notebooks. Resolving the link
+        # would find it in another folder and publish it as a plain page.
+        source = Path(file.abs_src_path)
+        path = source.parent.resolve() / source.name
         if path.parent != self.chapters_dir.resolve():
             return None
         if path not in self.chapters:
@@ -225,7 +230,7 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
             f" · [{texts.view}]({posixpath.relpath('notebooks/' + name, page_dir)})"
         )
         lines = markdown.split("\n")
-        at = next((i + 1 for i, line in enumerate(lines) if line.startswith("# ")), 0)
+        at = title_end(markdown)
         lines[at:at] = ["", links, ""]
         return "\n".join(lines)
 

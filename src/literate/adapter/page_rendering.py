@@ -28,6 +28,7 @@ from literate.render.figure_links import link_figures
 from literate.render.node_renderer import NodeRenderer
 from literate.render.slim_css import slim_styles
 from literate.render.typeset import MathError, Typesetter
+from literate.source.blocks import ChapterError
 
 log = logging.getLogger("mkdocs.plugins.literate")
 
@@ -61,7 +62,11 @@ class PageRendering:
             return self.diagrams.fence(source)
         except DiagramError as error:
             path = self.page.file.abs_src_path if self.page else None
-            line = source_line(Path(path), source, error.line) if path and path.endswith(".md") else None
+            try:
+                line = source_line(Path(path), source, error.line) if path and path.endswith(".md") else None
+            except ChapterError as unreadable:
+                # Any exception but superfences' own would publish the diagram's source as a code block.
+                raise FenceError(f"{unreadable}\n(and a diagram in it fails: {error})") from None
             raise FenceError(f"{self.where(line)}: {error}\nin the diagram:\n{source}") from None
 
     def content(self, html: str, page: Page, figure_link: Callable[[str], str | None]) -> str:

@@ -29,10 +29,13 @@ _ARITHMATEX = re.compile(r'<(?P<tag>span|div) class="arithmatex">(?P<body>.*?)</
 _NOTEBOOK_MARKDOWN = re.compile(r'<div class="[^"]*\bjp-RenderedMarkdown\b[^"]*"[^>]*>')
 _DIV = re.compile(r"<div\b|</div>")
 _CODE = re.compile(r"(<pre\b.*?</pre>|<code\b.*?</code>)", re.DOTALL)
-# The delimiters nbconvert's Markdown renderer keeps (its math stays TeX, HTML-escaped).
+# The delimiters nbconvert's Markdown renderer keeps (its math stays TeX, HTML-escaped). Inline
+# math follows pymdownx.arithmatex's rule on chapter pages, so prose reads the same on both: no
+# space just inside either dollar ("costs $5 and $1" is prose); and, as in Pandoc, a closing
+# dollar is not followed by a digit, because nbconvert has already turned `\$5-\$10` into `$5-$10`.
 _DOLLAR_MATH = re.compile(
     r"(?<!\\)\$\$(?P<block>.+?)(?<!\\)\$\$"
-    r"|(?<![$\\])\$(?P<inline>.+?)(?<![$\\])\$"
+    r"|(?<![$\\])\$(?![\s$])(?P<inline>(?:\\.|[^\\$])+?)(?<!\s)\$(?!\d)"
     r"|(?P<env>\\begin\{(?P<name>[a-z]*\*?)\}.*?\\end\{(?P=name)\})",
     re.DOTALL,
 )

@@ -125,6 +125,12 @@ def _statements(chapter: Chapter) -> Iterator[tuple[Block, ast.stmt, list[str]]]
 
 
 def _read_chapter(chapter: Chapter, number: int, package: str) -> ChapterCode:
+    if "wraps" in chapter.meta and not isinstance(chapter.meta["wraps"], bool):
+        # `wraps: "true"` or `wraps: 1` would be read as false, and the wrapper refused as a redefinition.
+        raise TangleError(
+            f"{chapter.name}:{_meta_line(chapter, 'wraps')}: `wraps:` is `true` or `false`, "
+            f"not {chapter.meta['wraps']!r}"
+        )
     code = ChapterCode(chapter, number)
     for block, stmt, lines in _statements(chapter):
         first = stmt.decorator_list[0].lineno if isinstance(stmt, DEFINITIONS) and stmt.decorator_list else stmt.lineno
@@ -173,7 +179,7 @@ def _add_chapter(book: Book, code: ChapterCode) -> None:
     book.first_module.setdefault(name, Place(code.number, f"{chapter.name}:{_meta_line(chapter, 'module')}"))
     _refuse_redefinitions(book, code)
     module.chapters.append(chapter.name)
-    module.doc = module.doc or chapter.meta.get("module_doc")
+    module.doc = module.doc or _module_doc(chapter)
     module.saved.extend(code.saved)
     # Before this chapter's names count as saved: a wrapper's import of the name it wraps
     # must reach the earlier definition, not the wrapper.
@@ -201,6 +207,31 @@ def _meta_line(chapter: Chapter, key: str) -> int:
         if line.startswith(f"{key}:"):
             return number
     return 1
+
+
+def docstring_literal(text: str) -> str:
+    """`text` as a triple-quoted literal whose value is exactly `text`: backslashes, a `\"\"\"`
+    inside and a `"` at the end escaped, so no wording of a `module_doc:` can end it early."""
+    # A quote is escaped where two more follow it (no run of three is left) and at the very end.
+    body = re.sub(r'"(?="")|"\Z', r'\\"', text.replace("\\", "\\\\"))
+    return f'"""{body}"""'
+
+
+def _module_doc(chapter: Chapter) -> str | None:
+    """The chapter's `module_doc:`, checked: text that the generated module can carry as its docstring."""
+    doc = chapter.meta.get("module_doc")
+    if doc is None:
+        return None
+    where = f"{chapter.name}:{_meta_line(chapter, 'module_doc')}"
+    if not isinstance(doc, str):
+        raise TangleError(f"{where}: `module_doc:` must be text (the module's docstring), not {type(doc).__name__}")
+    try:
+        parsed = ast.parse(docstring_literal(doc))
+    except (SyntaxError, ValueError) as exc:  # a NUL or a lone surrogate cannot be in Python source
+        raise TangleError(f"{where}: `module_doc:` cannot be a Python docstring: {exc}") from None
+    if ast.get_docstring(parsed, clean=False) != doc:
+        raise TangleError(f"{where}: `module_doc:` cannot be written as a Python docstring unchanged")
+    return doc
 
 
 def _module_name(chapter: Chapter, where: str, package: str) -> str:

@@ -15,7 +15,7 @@ from pathlib import Path
 from literate.atomic import write_atomic
 from literate.project import Project
 from literate.source.blocks import Chapter
-from literate.source.collect import Module, TangleError, collect
+from literate.source.collect import Module, TangleError, collect, docstring_literal
 
 __all__ = ["GENERATED", "TangleError", "check", "expected_files", "render", "render_init", "write"]
 
@@ -28,7 +28,7 @@ def render(module: Module, package: str) -> str:
     external = [i for i in module.imports if not i.startswith("from .")]
     internal = sorted(i for i in module.imports if i.startswith("from ."))
     parts = [
-        f'"""{doc}"""\n',
+        docstring_literal(doc) + "\n",
         f"{GENERATED} from {', '.join(module.chapters)}.\n# Do not edit: edit the chapter, then run `make tangle`.\n",
     ]
     if external or internal:
@@ -64,6 +64,17 @@ def expected_files(project: Project, chapters: Sequence[Chapter] | None = None) 
     modules = collect(project, chapters)
     files = {project.package_dir / f"{m.name}.py": render(m, project.package) for m in modules.values()}
     files[project.package_dir / "__init__.py"] = render_init(modules, project.package)
+    for path, text in files.items():
+        # Checked here, where the chapters are known: an import of a broken module would blame its importer.
+        try:
+            compile(text, str(path), "exec", dont_inherit=True)
+        except SyntaxError as exc:
+            module = modules.get(path.stem)
+            origin = ", ".join(module.chapters) if module else "the chapters"
+            raise TangleError(
+                f"{project.relative(path)}:{exc.lineno}: the tangled module would not be valid Python "
+                f"({exc.msg}); it is made from {origin}"
+            ) from None
     return files
 
 
