@@ -13,6 +13,7 @@ import pytest
 
 from literate.project import Project
 from literate.run.execute import ExecutionError, Executor
+from literate.run.outputs import Figure, Truncated
 
 PYPROJECT = '[tool.literate]\nchapters = "docs/chapters"\npackage = "pkg"\npackage_dir = "src/pkg"\n'
 
@@ -165,3 +166,23 @@ def test_top_level_await_runs_in_the_doc_tests(pytester, first):
     result = pytester.runpytest_subprocess(*DOC_TEST_OPTIONS, "-p", "no:cacheprovider", "chapter.md")
     result.assert_outcomes(passed=len(blocks) - 1, failed=1)
     result.stdout.fnmatch_lines(["*ran past the await*"])
+
+
+def test_figures_past_the_output_limit_are_counted_not_kept(tmp_path):
+    book = project(
+        tmp_path,
+        a=chapter("""
+            import matplotlib.pyplot as plt
+            plt.figure(label="small")
+            plt.plot([0, 1], [0, 1])
+            plt.figure(label="large")
+            plt.scatter(range(2000), range(2000))
+        """),
+    )
+    (ran,) = run(book, output_limit=100_000)
+    (block,) = ran.outputs
+    figures = [o for o in block if isinstance(o, Figure)]
+    (cut,) = [o for o in block if isinstance(o, Truncated)]
+    assert [f.alt for f in figures] == ["small"] and len(figures[0].svg) <= 100_000
+    assert cut.figures == 1 and cut.dropped > 100_000 and cut.limit == 100_000
+    assert "1 figure(s) not shown" in cut.describe()

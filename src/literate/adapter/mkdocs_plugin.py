@@ -168,12 +168,10 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
             for output in outputs:
                 if isinstance(output, Truncated):
                     log.warning(
-                        "literate: %s:%d: the block printed %d characters more than the output limit "
-                        "(%d per block, `output_limit` in the plugin's config); the page shows the first ones",
+                        "literate: %s:%d: %s (`output_limit` in the plugin's config)",
                         run.chapter.name,
                         block.line,
-                        output.dropped,
-                        output.limit,
+                        output.describe(),
                     )
 
     def _figure_uri(self, svg: str) -> str:

@@ -192,7 +192,21 @@ def run_block(code: str, line: int, filename: str, namespace: dict[str, Any], ou
         return [*collected(parts, budget), error_output(exc, filename)]
     finally:
         sys.stdout, sys.stderr = saved
-    return [*collected(parts, budget), *figures]
+    return [*collected(parts, budget), *kept_figures(figures, output_limit)]
+
+
+def kept_figures(figures: list[Figure], limit: int) -> list[Output]:
+    """The figures, while their SVG together fits in `limit` characters; the rest are counted, not
+    kept (a 200,000-point scatter would otherwise publish a page and a notebook of megabytes)."""
+    kept: list[Output] = []
+    used, dropped, over = 0, 0, 0
+    for figure in figures:
+        if used + len(figure.svg) <= limit:
+            kept.append(figure)
+            used += len(figure.svg)
+        else:
+            dropped, over = dropped + len(figure.svg), over + 1
+    return kept + ([Truncated(dropped, limit, figures=over)] if over else [])
 
 
 def run_chapter(request: ChapterRequest, send: Callable[[BlockReply], None]) -> None:
