@@ -106,3 +106,25 @@ def test_a_read_only_cache_is_one_line_naming_it(tmp_path, monkeypatch):
         cache.chmod(0o755)
     message = str(error.value)
     assert "\n" not in message and str(cache) in message and "cannot write the execution cache" in message
+
+
+def test_a_notebook_page_entry_cut_short_by_a_full_disk_fails_no_later_build(tmp_path):
+    from builds import mkdocs_build
+    from tool.test_plugin import book as make_book
+
+    fixture = make_book.__wrapped__(tmp_path)
+    config = fixture / "mkdocs.yml"
+    config.write_text(
+        config.read_text()
+        + '  - mkdocs-jupyter:\n      include: ["notebooks/*.ipynb"]\n      execute: false\n      cache: true\n'
+    )
+    first = mkdocs_build(fixture)
+    assert first.returncode == 0, first.stderr
+    entries = list((fixture / ".cache" / "literate" / "mkdocs-jupyter").glob("*/*.json"))
+    assert entries, "the build cached its notebook pages"
+    for entry in entries:
+        entry.write_bytes(entry.read_bytes()[:300])  # what `ulimit -f` left
+    again = mkdocs_build(fixture)
+    assert again.returncode == 0, again.stderr
+    assert all(str(entry) in again.stderr for entry in entries)  # each named as removed
+    assert all(json.loads(entry.read_text())["content"] for entry in entries)  # and written whole again

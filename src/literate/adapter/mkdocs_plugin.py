@@ -88,7 +88,8 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
             versions = environment_digest(self.project.lock, NOTEBOOK_PAGE_RENDERERS)
             folder = self.cache_dir / "mkdocs-jupyter" / f"{edition}-{versions}"
             for entry in drop_unreadable_json(folder, ("content", "toc_tokens")):
-                log.warning("literate: removed a damaged notebook page cache entry, rendered again: %s", entry)
+                # Info, not a warning: repaired here, it must not fail a strict build.
+                log.info("literate: removed a damaged notebook page cache entry, rendered again: %s", entry)
             jupyter.config["cache_dir"] = str(folder)
             mark_used(folder)  # in use: kept by eviction, which removes the folders of older versions
 
