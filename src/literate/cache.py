@@ -13,6 +13,8 @@ it, and `evict` removes what no build touched for `keep_days`.
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
+import json
 import os
 import shutil
 import time
@@ -132,3 +134,35 @@ def evict_caches(root: Path, keep_days: float = DEFAULT_KEEP_DAYS, skip: Collect
             entry.unlink(missing_ok=True)
             gone += 1
     return gone
+
+
+def drop_unreadable_json(folder: Path, keys: Collection[str]) -> list[Path]:
+    """Remove the `*.json` entries of a cache this tool does not write (mkdocs-jupyter's notebook
+    pages) that are not a whole JSON object with `keys`: a write cut short (a full disk) would
+    otherwise fail every later build. Returns what went, for the log."""
+    gone = []
+    for entry in sorted(folder.glob("*.json")) if folder.is_dir() else ():
+        try:
+            data = json.loads(entry.read_bytes())
+            whole = isinstance(data, dict) and all(key in data for key in keys)
+        except (OSError, ValueError):
+            whole = False
+        if not whole:
+            entry.unlink(missing_ok=True)
+            gone.append(entry)
+    return gone
+
+
+def environment_digest(lock: Path | None, distributions: Collection[str]) -> str:
+    """A short digest of the lock file and the installed versions of `distributions`: a folder
+    named by it holds what they made, and an upgrade starts an empty one."""
+    hasher = hashlib.sha256()
+    if lock is not None and lock.is_file():
+        hasher.update(lock.read_bytes())
+    for name in sorted(distributions):
+        try:
+            version = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            version = "absent"
+        hasher.update(f"\0{name}={version}".encode())
+    return hasher.hexdigest()[:16]

@@ -24,7 +24,7 @@ from mkdocs.structure.pages import Page
 
 from literate.adapter.options import LiterateConfig, make_executor
 from literate.adapter.page_rendering import PageRendering
-from literate.cache import Cache, evict_caches
+from literate.cache import Cache, drop_unreadable_json, environment_digest, evict_caches, mark_used
 from literate.export.notebook import SetupTexts, export_notebook, site_resolver
 from literate.export.wheel import project_wheel
 from literate.project import Project
@@ -37,6 +37,9 @@ from literate.source.blocks import Chapter, ChapterError, title_end
 from literate.source.translation import differences
 
 log = logging.getLogger("mkdocs.plugins.literate")
+
+# What turns an executed notebook into its page: their versions name mkdocs-jupyter's cache folder.
+NOTEBOOK_PAGE_RENDERERS = ("mkdocs-jupyter", "nbconvert", "nbformat", "jupyterlab-pygments", "pygments", "mistune")
 
 
 class LiteratePlugin(BasePlugin[LiterateConfig]):
@@ -73,11 +76,22 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
 
     def _place_jupyter_cache(self, config: MkDocsConfig) -> None:
         """mkdocs-jupyter's cache goes under this plugin's `cache_dir`, one folder per config file
-        (each build deletes the entries it did not use), not under the working directory."""
+        (each build deletes the entries it did not use), not under the working directory.
+
+        Its key covers the notebook and the plugin's options, not the versions that render it:
+        the folder is named by the lock file and the installed converters, so an upgrade renders
+        every notebook page again. Its entries are written unchecked: one cut short is removed
+        here (a miss, rendered again) rather than failing this build and every later one."""
         jupyter = config.plugins.get("mkdocs-jupyter")
         if jupyter is not None and "cache_dir" in jupyter.config:
             edition = Path(str(config.config_file_path)).stem
-            jupyter.config["cache_dir"] = str(self.cache_dir / "mkdocs-jupyter" / edition)
+            versions = environment_digest(self.project.lock, NOTEBOOK_PAGE_RENDERERS)
+            folder = self.cache_dir / "mkdocs-jupyter" / f"{edition}-{versions}"
+            for entry in drop_unreadable_json(folder, ("content", "toc_tokens")):
+                # Info, not a warning: repaired here, it must not fail a strict build.
+                log.info("literate: removed a damaged notebook page cache entry, rendered again: %s", entry)
+            jupyter.config["cache_dir"] = str(folder)
+            mark_used(folder)  # in use: kept by eviction, which removes the folders of older versions
 
     def on_pre_build(self, *, config: MkDocsConfig) -> None:
         try:
@@ -160,12 +174,10 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
             for output in outputs:
                 if isinstance(output, Truncated):
                     log.warning(
-                        "literate: %s:%d: the block printed %d characters more than the output limit "
-                        "(%d per block, `output_limit` in the plugin's config); the page shows the first ones",
+                        "literate: %s:%d: %s (`output_limit` in the plugin's config)",
                         run.chapter.name,
                         block.line,
-                        output.dropped,
-                        output.limit,
+                        output.describe(),
                     )
 
     def _figure_uri(self, svg: str) -> str:
@@ -279,7 +291,7 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:
         self._close_rendering()
-        evict_caches(self.cache_dir, self.config.cache_days, skip={"mkdocs-jupyter"})  # it evicts its own
+        evict_caches(self.cache_dir, self.config.cache_days)  # mkdocs-jupyter's folders too: each build marks its own
 
     def on_build_error(self, *, error: Exception) -> None:
         self._close_rendering()

@@ -19,7 +19,6 @@ which also reports failures.
 
 from __future__ import annotations
 
-import ast
 import os
 import sys
 from collections.abc import Generator
@@ -28,6 +27,7 @@ from typing import Any, NoReturn
 
 import pytest
 
+from literate.run.toplevel import FLAGS, run_code
 from literate.source.blocks import parse_file
 
 _chains: dict[str, tuple[str, dict[str, Any]]] = {}  # chapter file -> (source run so far, its namespace)
@@ -64,13 +64,11 @@ class ChainRunner:
                 prefix, namespace = previous
                 # Blank lines stand in for the blocks already run, so line numbers stay the file's.
                 source = "\n" * prefix.count("\n") + test.source[len(prefix) :]
-                code = compile(
-                    source, test.source_path, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True
-                )
-                exec(code, namespace)
             else:
-                namespace = args
-                self.runner.runtest(test, namespace, asyncio_runner=asyncio_runner)
+                source, namespace = test.source, args
+            # As the build runs a block (`run_code`): top-level `await` runs to its end, where
+            # pytest-markdown-docs' runner needs pytest-asyncio for it.
+            run_code(compile(source, test.source_path, "exec", flags=FLAGS, dont_inherit=True), namespace)
         finally:
             os._exit = real_exit
             _close_figures()

@@ -271,7 +271,7 @@ def _notebook_output(output: Output, count: int) -> dict[str, Any]:
     if isinstance(output, Figure):
         return {"output_type": "display_data", "data": {"image/svg+xml": output.svg}, "metadata": {}}
     if isinstance(output, Truncated):
-        text = f"[output truncated: {output.dropped:,} more characters not shown]\n"
+        text = f"[{output.describe()}]\n"
         return {"output_type": "stream", "name": "stderr", "text": text}
     assert isinstance(output, Error)
     return {"output_type": "error", "ename": output.ename, "evalue": output.evalue, "traceback": []}

@@ -43,11 +43,7 @@ def render_output(output: Output, classes: str, image_link: Callable[[Figure], s
         size = "".join(f' {k}="{v}"' for k, v in (("width", output.width), ("height", output.height)) if v)
         return f"![{escape_alt(output.alt)}]({image_link(output)}){{ .literate-figure{size} }}"
     if isinstance(output, Truncated):
-        return fenced(
-            f"[output truncated: {output.dropped:,} more characters not shown; the limit is "
-            f"{output.limit:,} per block]",
-            classes + " .literate-truncated",
-        )
+        return fenced(f"[{output.describe()}]", classes + " .literate-truncated")
     assert isinstance(output, Error)
     return ""  # a chapter with an error is never published: the build fails first
 

@@ -12,6 +12,7 @@ answers what it holds, and `_run_misses` runs the rest, one build at a time.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import hashlib
 import json
@@ -27,6 +28,7 @@ from literate.project import Project
 from literate.run import outputs as outputs_module
 from literate.run import pool as pool_module
 from literate.run import protocol as protocol_module
+from literate.run import toplevel as toplevel_module
 from literate.run import worker as worker_module
 from literate.run.outputs import Output, from_json, to_json
 from literate.run.pool import Failed, Pool, ServerFailed, Work
@@ -76,7 +78,7 @@ class Planned:
 def _fingerprint() -> bytes:
     """This executor's own source: a change to how outputs are made invalidates the cache."""
     digest = hashlib.sha256(sys.version.encode())
-    for module in (worker_module, outputs_module, protocol_module, pool_module, sys.modules[__name__]):
+    for module in (worker_module, outputs_module, protocol_module, toplevel_module, pool_module, sys.modules[__name__]):
         digest.update(Path(str(module.__file__)).read_bytes())
     return digest.digest()
 
@@ -140,7 +142,8 @@ class Executor:
         """Run the chapters the cache lacks and store their outputs, as `run_all` would, without
         reading what the cache holds (`python -m literate execute`). Returns the runs executed
         here, in the order given; raises ExecutionError for the first failing chapter."""
-        runs = self._run_misses([p for p in self.plan(chapters) if not self.outputs.has(p.key)], keep_going=False)
+        # A miss is what `run_all` would not find: an entry that is missing or fails its check.
+        runs = self._run_misses([p for p in self.plan(chapters) if self._load(p) is None], keep_going=False)
         _raise_first_failure(runs)
         return [run for _, run in sorted(runs.items()) if isinstance(run, ChapterRun) and run.executed]
 
@@ -149,16 +152,25 @@ class Executor:
         for the lock, else run here."""
         if not plan:
             return {}
-        self.cache_dir.mkdir(parents=True, exist_ok=True)
-        waited_from = time.time()
-        with open(self.cache_dir / "execution.lock", "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            runs = self._from_cache(plan, failed_since=waited_from)
-            failed = [i for i, run in runs.items() if isinstance(run, ChapterFailure)]
-            # As the pool does: after a failure (unless `keep_going`) only earlier chapters run.
-            last = min(failed) if failed and not keep_going else sys.maxsize
-            todo = [p for p in plan if p.position not in runs and p.position < last]
-            return runs | self._execute(todo, keep_going)
+        try:
+            self.cache_dir.mkdir(parents=True, exist_ok=True)
+            waited_from = time.time()
+            with open(self.cache_dir / "execution.lock", "w") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                runs = self._from_cache(plan, failed_since=waited_from)
+                failed = [i for i, run in runs.items() if isinstance(run, ChapterFailure)]
+                # As the pool does: after a failure (unless `keep_going`) only earlier chapters run.
+                last = min(failed) if failed and not keep_going else sys.maxsize
+                todo = [p for p in plan if p.position not in runs and p.position < last]
+                return runs | self._execute(todo, keep_going)
+        except OSError as exc:
+            if exc.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
+                raise
+            # A read-only cache: one line that names the path, not a traceback.
+            raise ExecutionError(
+                f"{exc.filename or self.cache_dir}: cannot write the execution cache ({exc.strerror}); "
+                "make the folder writable or delete it"
+            ) from None
 
     def _from_cache(self, plan: list[Planned], failed_since: float | None = None) -> dict[int, Run]:
         """The runs the cache holds; with `failed_since`, also the failures another build met

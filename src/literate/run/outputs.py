@@ -62,10 +62,21 @@ class Error:
 
 @dataclass(frozen=True)
 class Truncated:
-    """The block printed more than the output limit: this many characters were not kept."""
+    """The block printed more than the output limit: this many characters were not kept. With
+    `figures`, the block drew figures whose SVG was over the limit: that many were not kept, of
+    `dropped` characters together (a figure cannot be cut as text is)."""
 
     dropped: int
     limit: int
+    figures: int = 0
+
+    def describe(self) -> str:
+        if self.figures:
+            return (
+                f"{self.figures} figure(s) not shown: their SVG is {self.dropped:,} characters, "
+                f"over the limit of {self.limit:,} per block"
+            )
+        return f"output truncated: {self.dropped:,} more characters not shown; the limit is {self.limit:,} per block"
 
 
 Output = Stream | Result | Figure | Error | Truncated

@@ -26,9 +26,17 @@ import traceback
 from collections.abc import Callable
 from typing import Any, cast
 
+from literate.processes import become_subreaper, end_descendants
 from literate.run.outputs import Error, Figure, Frame, Output, Result, Stream, Truncated
 from literate.run.protocol import BlockReply, ChapterRequest, Exited, Job, ServerMessage, Started, message_to_line
+from literate.run.toplevel import FLAGS, run_code
 
+# The handlers a chapter's process gets back: Python's own, not the server's.
+DEFAULT_HANDLERS: dict[signal.Signals, Callable[[int, Any], Any] | int] = {
+    signal.SIGTERM: signal.SIG_DFL,
+    signal.SIGINT: signal.default_int_handler,
+    signal.SIGHUP: signal.SIG_DFL,
+}
 SVG_SIZE = re.compile(r'<svg[^>]*?width="([\d.]+)pt"[^>]*?height="([\d.]+)pt"', re.DOTALL)
 
 
@@ -124,6 +132,13 @@ def figure_outputs() -> list[Figure]:
     return figures
 
 
+def close_figures() -> None:
+    """Close every open matplotlib figure without drawing it."""
+    pyplot = sys.modules.get("matplotlib.pyplot")
+    if pyplot is not None:
+        pyplot.close("all")
+
+
 def figure_alt_text(figure: Any) -> str:
     """Describe a figure from its label, or its suptitle, or each axes' title (else its axis labels)."""
     text = figure.get_label() or figure.get_suptitle()
@@ -163,18 +178,35 @@ def run_block(code: str, line: int, filename: str, namespace: dict[str, Any], ou
     try:
         tree = ast.parse(source, filename)
         body, last = split_last_expression(tree, source.splitlines())
-        exec(compile(body, filename, "exec"), namespace)
+        run_code(compile(body, filename, "exec", flags=FLAGS, dont_inherit=True), namespace)
         if last is not None:
-            value = eval(compile(last, filename, "eval"), namespace)
+            value = run_code(compile(last, filename, "eval", flags=FLAGS, dont_inherit=True), namespace)
             if value is not None:
                 parts.append(Result(budget.take(display_text(value))))
+        # Drawn inside the block's `try`: a figure that cannot be drawn (bad TeX in a title) is
+        # the block's own error, reported at its line, not a crash of the chapter's process.
+        figures = figure_outputs()
     except BaseException as exc:  # noqa: BLE001 - the block's failure is reported, not raised here
         sys.stdout, sys.stderr = saved
-        figure_outputs()  # close what the failed block left open
+        close_figures()  # what the failed block left open, undrawn: drawing could fail again
         return [*collected(parts, budget), error_output(exc, filename)]
     finally:
         sys.stdout, sys.stderr = saved
-    return [*collected(parts, budget), *figure_outputs()]
+    return [*collected(parts, budget), *kept_figures(figures, output_limit)]
+
+
+def kept_figures(figures: list[Figure], limit: int) -> list[Output]:
+    """The figures, while their SVG together fits in `limit` characters; the rest are counted, not
+    kept (a 200,000-point scatter would otherwise publish a page and a notebook of megabytes)."""
+    kept: list[Output] = []
+    used, dropped, over = 0, 0, 0
+    for figure in figures:
+        if used + len(figure.svg) <= limit:
+            kept.append(figure)
+            used += len(figure.svg)
+        else:
+            dropped, over = dropped + len(figure.svg), over + 1
+    return kept + ([Truncated(dropped, limit, figures=over)] if over else [])
 
 
 def run_chapter(request: ChapterRequest, send: Callable[[BlockReply], None]) -> None:
@@ -195,6 +227,11 @@ def chapter_process(request: ChapterRequest, reply_file: str, server: int) -> No
     if os.getppid() != server:  # the server died before the line above took effect
         os._exit(1)
     os.setsid()  # its own process group, so a timeout can stop whatever it started
+    # Whatever the chapter starts stays below this process, even a child that starts a session
+    # of its own and loses its parent: all of it is ended with the chapter (below).
+    become_subreaper()
+    for signum, handler in DEFAULT_HANDLERS.items():  # not the server's (set in `serve`)
+        signal.signal(signum, handler)
     sys.stdin.close()
     sys.path[:0] = request.import_paths  # the project's own package, whatever copy is installed
     with open(reply_file, "w", encoding="utf-8", errors="backslashreplace") as replies:
@@ -206,6 +243,7 @@ def chapter_process(request: ChapterRequest, reply_file: str, server: int) -> No
         try:
             run_chapter(request, send)
         finally:
+            end_descendants()  # a process the chapter started must not outlive it (nor hold the build's stderr)
             sys.stdout.flush()
             sys.stderr.flush()
     os._exit(0)  # no atexit handler or thread the chapter's code started may hold the process
@@ -237,6 +275,16 @@ def serve(preload: list[str]) -> None:
 
     server = os.getpid()
     children: dict[int, int] = {}  # pid -> job
+    # A chapter's process that died (os._exit, a timeout's kill) leaves what it started to the
+    # server, its subreaper; the server ends it. A signal that stops the server ends it all.
+    become_subreaper()
+
+    def stop(signum: int, _frame: object) -> None:
+        end_descendants()
+        os._exit(128 + signum)
+
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(signum, stop)
     buffer, stdin = b"", sys.stdin.fileno()
     open_input = True
     while open_input or children:
@@ -255,11 +303,20 @@ def serve(preload: list[str]) -> None:
                 tell(Started(job.job, pid))
         elif not open_input:
             time.sleep(0.02)
-        while children:
-            pid, status = os.waitpid(-1, os.WNOHANG)
+        ended = False
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                break
             if pid == 0:
                 break
-            tell(Exited(children.pop(pid), os.waitstatus_to_exitcode(status)))
+            if pid in children:  # else an orphan of an ended chapter, inherited and now reaped
+                tell(Exited(children.pop(pid), os.waitstatus_to_exitcode(status)))
+                ended = True
+        if ended:
+            end_descendants(spare=children)
+    end_descendants()
 
 
 if __name__ == "__main__":

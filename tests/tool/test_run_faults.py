@@ -1,0 +1,188 @@
+"""Faults of the run family: every process a chapter starts is ended with the chapter, whatever
+exit path it takes; a block's failure, even one met while drawing its figures, is named at its line."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from literate.project import Project
+from literate.run.execute import ExecutionError, Executor
+from literate.run.outputs import Figure, Truncated
+
+PYPROJECT = '[tool.literate]\nchapters = "docs/chapters"\npackage = "pkg"\npackage_dir = "src/pkg"\n'
+
+
+def chapter(code: str) -> str:
+    """A chapter with one Python block per code string (blocks separated by a line `---`)."""
+    blocks = textwrap.dedent(code).strip("\n").split("\n---\n")
+    return "# Chapter\n\n" + "\n\n".join(f"```{{.python continuation}}\n{b}\n```" for b in blocks) + "\n"
+
+
+def project(tmp_path: Path, **chapters: str) -> Project:
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    (tmp_path / "pyproject.toml").write_text(PYPROJECT)
+    folder = tmp_path / "docs" / "chapters"
+    folder.mkdir(parents=True)
+    (tmp_path / "src" / "pkg").mkdir(parents=True)
+    (tmp_path / "src" / "pkg" / "__init__.py").write_text("")
+    for name, text in chapters.items():
+        (folder / f"{name}.md").write_text(text)
+    return Project.load(tmp_path)
+
+
+def run(book: Project, workers: int = 2, **options):
+    return Executor(book, book.root / ".cache", workers=workers, **options).run_all(book.source_chapters())
+
+
+# A block that starts three processes that would outlive it: a plain child, a child in a session
+# of its own, and a daemon (started through an intermediate that exits, so it has no parent).
+# Their pids go to a file, so the test can look for them afterwards.
+STARTS_PROCESSES = """
+import os, subprocess, sys
+plain = subprocess.Popen(["sleep", "75"])
+own_session = subprocess.Popen(["sleep", "76"], start_new_session=True)
+launcher = subprocess.Popen([sys.executable, "-c",
+    "import subprocess; print(subprocess.Popen(['setsid', 'sleep', '77'], stdout=subprocess.DEVNULL).pid)"],
+    stdout=subprocess.PIPE, text=True)
+daemon = int(launcher.communicate()[0])
+with open("pids.txt", "w") as f:
+    f.write(f"{plain.pid} {own_session.pid} {daemon}")
+"""
+
+
+def alive(pid: int) -> bool:
+    """Whether `pid` runs (a zombie, ended but not yet collected, does not)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
+def started(book) -> list[int]:
+    pids = [int(p) for p in (book.root / "pids.txt").read_text().split()]
+    assert len(pids) == 3
+    return pids
+
+
+def assert_all_ended(pids: list[int]) -> None:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(alive(p) for p in pids):
+        time.sleep(0.05)
+    assert [p for p in pids if alive(p)] == []
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="ends descendants through /proc and a subreaper")
+@pytest.mark.parametrize(
+    "ending",
+    ["", "\n---\nprint('a later block')", "\n---\nraise ValueError('late')", "\n---\nimport os\nos._exit(0)"],
+    ids=["last-block", "later-block", "later-block-raises", "os-exit"],
+)
+def test_every_process_a_chapter_starts_ends_with_it(tmp_path, ending):
+    book = project(tmp_path, a=chapter(STARTS_PROCESSES + ending))
+    try:
+        run(book, workers=1)
+    except ExecutionError:
+        assert "raise" in ending or "_exit" in ending
+    assert_all_ended(started(book))
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="ends descendants through /proc and a subreaper")
+def test_a_chapter_stopped_by_its_timeout_leaves_no_process(tmp_path):
+    book = project(tmp_path, a=chapter(STARTS_PROCESSES + "\n---\nimport time\ntime.sleep(600)"))
+    with pytest.raises(ExecutionError, match="timed out"):
+        run(book, workers=1, timeout=8)
+    assert_all_ended(started(book))
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="ends descendants through /proc and a subreaper")
+def test_a_build_read_through_a_pipe_ends_when_its_chapters_do(tmp_path):
+    """`mkdocs build | cat` waits for every holder of the pipe: a leftover child would hold it."""
+    book = project(tmp_path, a=chapter(STARTS_PROCESSES))
+    script = (
+        "from literate.run.execute import Executor\nfrom literate.project import Project\n"
+        f"p = Project.load({str(book.root)!r})\nExecutor(p, p.root / '.cache', workers=1).run_all(p.source_chapters())\n"
+    )
+    start = time.monotonic()
+    build = subprocess.run([sys.executable, "-c", script], cwd=book.root, capture_output=True, timeout=60, check=True)
+    assert build.returncode == 0
+    assert time.monotonic() - start < 40  # the children sleep 75 s or more
+    assert_all_ended(started(book))
+
+
+def test_a_figure_that_cannot_be_drawn_is_the_blocks_error_at_its_line(tmp_path):
+    book = project(
+        tmp_path,
+        a=chapter("""
+            import matplotlib.pyplot as plt
+            fig, ax = plt.subplots()
+            ax.set_title(r"$\\frac{1}{$")
+            ---
+            print("never")
+        """),
+    )
+    with pytest.raises(ExecutionError) as error:
+        run(book)
+    message = str(error.value)
+    assert message.startswith("docs/chapters/a.md:4: ValueError:"), message
+    assert "must not end the interpreter" not in message
+
+
+# Top-level `await` (fault 9): run to its end, as a notebook runs it, the same in the build and
+# the doc tests; a block that awaits and then fails must fail, not pass without running.
+AWAITS_THEN_FAILS = "import asyncio\nawait asyncio.sleep(0)\nassert False, 'ran past the await'"
+
+
+def test_top_level_await_runs_in_the_build(tmp_path):
+    book = project(
+        tmp_path,
+        a=chapter("import asyncio\nasync def two():\n    return 2\nprint(await two())\n---\nawait two()"),
+        b=chapter(AWAITS_THEN_FAILS),
+    )
+    with pytest.raises(ExecutionError, match=r"docs/chapters/b\.md:6: AssertionError: ran past the await"):
+        run(book)
+    (ran,) = run(
+        project(
+            tmp_path / "ok",
+            a=chapter("import asyncio\nasync def two():\n    return 2\nprint(await two())\n---\nawait two()"),
+        )
+    )
+    assert [[getattr(o, "text", None) for o in block] for block in ran.outputs] == [["2\n"], ["2"]]
+
+
+DOC_TEST_OPTIONS = ["-p", "literate.adapter.pytest_plugin", "--markdown-docs", "--markdown-docs-syntax=superfences"]
+
+
+@pytest.mark.parametrize("first", [True, False], ids=["first-block", "later-block"])
+def test_top_level_await_runs_in_the_doc_tests(pytester, first):
+    blocks = [AWAITS_THEN_FAILS] if first else ["x = 1", AWAITS_THEN_FAILS]
+    pytester.makefile(".md", chapter="".join(f"```{{.python continuation}}\n{b}\n```\n\n" for b in blocks))
+    result = pytester.runpytest_subprocess(*DOC_TEST_OPTIONS, "-p", "no:cacheprovider", "chapter.md")
+    result.assert_outcomes(passed=len(blocks) - 1, failed=1)
+    result.stdout.fnmatch_lines(["*ran past the await*"])
+
+
+def test_figures_past_the_output_limit_are_counted_not_kept(tmp_path):
+    book = project(
+        tmp_path,
+        a=chapter("""
+            import matplotlib.pyplot as plt
+            plt.figure(label="small")
+            plt.plot([0, 1], [0, 1])
+            plt.figure(label="large")
+            plt.scatter(range(2000), range(2000))
+        """),
+    )
+    (ran,) = run(book, output_limit=100_000)
+    (block,) = ran.outputs
+    figures = [o for o in block if isinstance(o, Figure)]
+    (cut,) = [o for o in block if isinstance(o, Truncated)]
+    assert [f.alt for f in figures] == ["small"] and len(figures[0].svg) <= 100_000
+    assert cut.figures == 1 and cut.dropped > 100_000 and cut.limit == 100_000
+    assert "1 figure(s) not shown" in cut.describe()
