@@ -6,42 +6,15 @@ import os
 import signal
 import subprocess
 import sys
-import textwrap
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import psutil
 import pytest
+from pool_books import chapter, project, run
 
-from literate.project import Project
-from literate.run.execute import ExecutionError, Executor
+from literate.run.execute import ExecutionError
 from literate.run.outputs import Result, Stream, Truncated
-
-PYPROJECT = '[tool.literate]\nchapters = "docs/chapters"\npackage = "pkg"\npackage_dir = "src/pkg"\n'
-
-
-def chapter(code: str) -> str:
-    """A chapter with one Python block per code string (blocks separated by a line `---`)."""
-    blocks = textwrap.dedent(code).strip("\n").split("\n---\n")
-    return "# Chapter\n\n" + "\n\n".join(f"```{{.python continuation}}\n{b}\n```" for b in blocks) + "\n"
-
-
-def project(tmp_path: Path, **chapters: str) -> Project:
-    tmp_path.mkdir(parents=True, exist_ok=True)
-    (tmp_path / "pyproject.toml").write_text(PYPROJECT)
-    folder = tmp_path / "docs" / "chapters"
-    folder.mkdir(parents=True)
-    (tmp_path / "src" / "pkg").mkdir(parents=True)
-    (tmp_path / "src" / "pkg" / "__init__.py").write_text("ORIGIN = 'project source'\n")
-    for name, text in chapters.items():
-        (folder / f"{name}.md").write_text(text)
-    return Project.load(tmp_path)
-
-
-def run(book: Project, workers: int = 2, **options):
-    executor = Executor(book, book.root / ".cache", workers=workers, **options)
-    return executor.run_all(book.source_chapters())
 
 
 def texts(run) -> list[str]:
