@@ -28,8 +28,8 @@ class CountingRenderer:
         self.asked += questions
         return [{"html": f"<span>{q['tex']}</span>"} if "tex" in q else {"svg": "<svg></svg>"} for q in questions]
 
-    def package_version(self, name: str) -> str:
-        return "1.0"
+    def fingerprint(self, package: str) -> str:
+        return "1.0 script"
 
 
 @pytest.mark.parametrize("damage", ["empty", "truncated"])

@@ -20,13 +20,12 @@ The drawing takes its colours from the page: black strokes, fills and text becom
 
 from __future__ import annotations
 
-import hashlib
 import html
 import re
 from pathlib import Path
 
 from literate.cache import Cache, digest
-from literate.render.node_renderer import SCRIPT, NodeRenderer, RendererError
+from literate.render.node_renderer import NodeRenderer, RendererError
 from literate.source.blocks import parse_file
 
 _VERSION = "4"  # bump when the pre- or post-processing below changes: cached drawings are redrawn
@@ -64,11 +63,10 @@ class Diagrams:
         """What else decides the drawing: the renderer's version, its script, this module's processing."""
         if self._salt is None:
             try:
-                version = self.renderer.package_version("@viz-js/viz")
+                fingerprint = self.renderer.fingerprint("@viz-js/viz")
             except RendererError as error:
                 raise DiagramError(str(error)) from None
-            script = hashlib.sha256(SCRIPT.read_bytes()).hexdigest()[:16]
-            self._salt = f"{_VERSION} viz {version} {script}"
+            self._salt = f"{_VERSION} viz {fingerprint}"
         return self._salt
 
     def draw(self, source: str) -> str:

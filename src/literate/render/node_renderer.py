@@ -12,6 +12,7 @@ per line, answered in order.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -46,6 +47,10 @@ class NodeRenderer:
                 f"{manifest} not found: run `npm ci` (the site is rendered at build time with {package})"
             )
         return str(json.loads(manifest.read_text(encoding="utf-8"))["version"])
+
+    def fingerprint(self, package: str) -> str:
+        """What besides its input decides an answer that uses `package`: its version and this renderer's script."""
+        return f"{self.package_version(package)} {hashlib.sha256(SCRIPT.read_bytes()).hexdigest()[:16]}"
 
     def oldest_node(self) -> int:
         """The oldest Node major version the project supports: `engines.node` (">=N") in its package.json."""

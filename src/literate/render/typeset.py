@@ -13,7 +13,6 @@ starts no Node at all.
 
 from __future__ import annotations
 
-import hashlib
 import html as htmllib
 import json
 import re
@@ -21,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from literate.cache import Cache, digest
-from literate.render.node_renderer import SCRIPT, NodeRenderer, RendererError
+from literate.render.node_renderer import NodeRenderer, RendererError
 
 # pymdownx.arithmatex, generic mode: <span class="arithmatex">\(…\)</span>, <div class="arithmatex">\[…\]</div>
 _ARITHMATEX = re.compile(r'<(?P<tag>span|div) class="arithmatex">(?P<body>.*?)</(?P=tag)>', re.DOTALL)
@@ -119,11 +118,10 @@ class Typesetter:
         """What else decides the output: KaTeX's version and the script's options."""
         if self._salt is None:
             try:
-                version = self.renderer.package_version("katex")
+                fingerprint = self.renderer.fingerprint("katex")
             except RendererError as error:
                 raise MathError(str(error)) from None
-            script = hashlib.sha256(SCRIPT.read_bytes()).hexdigest()[:16]
-            self._salt = f"katex {version} {script}"
+            self._salt = f"katex {fingerprint}"
         return self._salt
 
 
