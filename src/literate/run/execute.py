@@ -30,7 +30,7 @@ from literate.run import pool as pool_module
 from literate.run import protocol as protocol_module
 from literate.run import toplevel as toplevel_module
 from literate.run import worker as worker_module
-from literate.run.outputs import Output, from_json, to_json
+from literate.run.outputs import Output, at_chapter, block_relative, from_json, to_json
 from literate.run.pool import Failed, Pool, ServerFailed, Work
 from literate.run.protocol import DEFAULT_OUTPUT_LIMIT, BlockRequest, ChapterRequest
 from literate.source.blocks import Block, Chapter
@@ -193,9 +193,11 @@ class Executor:
             return None
         try:
             outputs = tuple(tuple(from_json(o) for o in block) for block in json.loads(text)["outputs"])
-        except (ValueError, KeyError, TypeError):
+            if len(outputs) != len(planned.chapter.python_blocks):
+                return None
+            return at_chapter(outputs, planned.chapter.name, _code_lines(planned.chapter))
+        except (ValueError, KeyError, TypeError, IndexError):
             return None
-        return outputs if len(outputs) == len(planned.chapter.python_blocks) else None
 
     def _failure(self, key: str, since: float) -> str | None:
         try:
@@ -219,7 +221,9 @@ class Executor:
                     self.failures.write(planned.key, ended.message)  # for a build waiting on the lock
                     continue
                 self.failures.remove(planned.key)
-                stored = [[to_json(o) for o in block] for block in ended.outputs]
+                # Places in the outputs are kept relative to their block: see `outputs.block_relative`.
+                relative = block_relative(ended.outputs, planned.chapter.name, _code_lines(planned.chapter))
+                stored = [[to_json(o) for o in block] for block in relative]
                 self.outputs.write(
                     planned.key, json.dumps({"path": planned.chapter.name, "outputs": stored}, ensure_ascii=False)
                 )
@@ -236,6 +240,11 @@ class Executor:
         import_paths = (str(self.project.package_dir.parent),)
         request = ChapterRequest(chapter.name, str(self.project.root), blocks, import_paths, self.output_limit)
         return Work(planned.position, chapter.name, chapter.python_blocks, request)
+
+
+def _code_lines(chapter: Chapter) -> list[tuple[int, int]]:
+    """The first and last code line of each of the chapter's Python blocks."""
+    return [(block.line, block.end_line - 1) for block in chapter.python_blocks]
 
 
 def _raise_first_failure(runs: dict[int, Run]) -> None:

@@ -8,7 +8,9 @@ This module imports only the standard library: the worker loads it before torch.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 
@@ -101,3 +103,59 @@ def from_json(data: dict[str, Any]) -> Output:
         fields["frames"] = tuple(Frame(**f) for f in fields.get("frames", ()))
     output: Output = cls(**fields)
     return output
+
+
+# -- places: how the cache keeps an output that names a chapter line ---------------------------
+#
+# Blocks are compiled with the chapter's file name and lines, so a warning or a printed traceback
+# names them ("docs/chapters/07-training.md:123"). The cache key ignores prose and is shared by
+# both editions, so the cache keeps such a place as a marker, relative to its block (block index,
+# line within the block), and `at_chapter` writes it out again with the file name and lines of
+# the chapter being shown: after a prose edit, and in the other edition, the output names the
+# line the reader sees, without running the chapter again.
+
+# NUL, form (":" for `path:N`, "F" for a traceback's `File "path", line N`), block+offset, NUL.
+# A NUL the output printed itself is kept as two.
+_MARKER = re.compile(r"\x00(?:(?P<form>[:F])(?P<block>\d+)\+(?P<offset>\d+))?\x00")
+
+
+def _texts(outputs: Sequence[Sequence[Output]], change: Callable[[str], str]) -> tuple[tuple[Output, ...], ...]:
+    """`outputs` with `change` applied to the text of every stream and result."""
+    return tuple(
+        tuple(replace(o, text=change(o.text)) if isinstance(o, (Stream, Result)) else o for o in block)
+        for block in outputs
+    )
+
+
+def block_relative(
+    outputs: Sequence[Sequence[Output]], path: str, blocks: Sequence[tuple[int, int]]
+) -> tuple[tuple[Output, ...], ...]:
+    """The outputs as the cache keeps them: each `path:N` or `File "path", line N` whose line N
+    is in one of `blocks` (each block's first and last code line) becomes a marker of that block;
+    a place in no block is text the block printed, kept as it is."""
+    name = re.escape(path)
+    place = re.compile(rf'(?<![\w./-])(?:{name}:(?P<n1>\d+)|(?P<file>File "){name}", line (?P<n2>\d+))')
+
+    def mark(match: re.Match[str]) -> str:
+        line = int(match["n1"] or match["n2"])
+        for index, (first, last) in enumerate(blocks):
+            if first <= line <= last:
+                return f"\x00{'F' if match['file'] else ':'}{index}+{line - first}\x00"
+        return str(match[0])
+
+    return _texts(outputs, lambda text: place.sub(mark, text.replace("\x00", "\x00\x00")))
+
+
+def at_chapter(
+    outputs: Sequence[Sequence[Output]], path: str, blocks: Sequence[tuple[int, int]]
+) -> tuple[tuple[Output, ...], ...]:
+    """The outputs the cache kept (`block_relative`), with each place written out for the chapter
+    `path` whose blocks are `blocks` (the same code, its lines wherever its prose puts them)."""
+
+    def write(match: re.Match[str]) -> str:
+        if match["form"] is None:
+            return "\x00"
+        line = blocks[int(match["block"])][0] + int(match["offset"])
+        return f"{path}:{line}" if match["form"] == ":" else f'File "{path}", line {line}'
+
+    return _texts(outputs, lambda text: _MARKER.sub(write, text))
