@@ -9,15 +9,18 @@ dollars in prose) is built right.
 from __future__ import annotations
 
 import ast
+import json
 import re
 import subprocess
 import sys
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 from builds import mkdocs_build
 from nbconvert.filters.markdown_mistune import markdown2html_mistune
 
+from literate.export.page_notebook import literal_dollars, mark_escaped_dollars
 from literate.project import Project
 from literate.render.typeset import Typesetter
 from literate.source import tangle
@@ -212,6 +215,110 @@ def test_prices_are_not_math_on_notebook_pages(prose):
 def test_math_on_notebook_pages_is_still_typeset():
     found = formulas_found(cell("Loss $\\ell(w) = w^2$, cost \\$5 and $$\\sum_i x_i$$, and $a\\$b$."))
     assert found == [("\\ell(w) = w^2", False), ("\\sum_i x_i", True), ("a\\$b", False)]
+
+
+def notebook_page_cell(markdown: str) -> str:
+    """A Markdown cell the way the notebook page now renders it: escaped dollars marked in the
+    page's notebook, rendered by nbconvert, then made literal dollars."""
+    return literal_dollars(cell(mark_escaped_dollars(markdown)))
+
+
+@pytest.mark.parametrize(
+    ("prose", "shown", "formulas"),
+    [
+        ("costs \\$5 and \\$1", "costs $5 and $1", []),
+        ("\\$x\\$ and a\\$b\\$c", "$x$ and a$b$c", []),
+        ("math $a\\$b$ then \\$y\\$", "math MATH then $y$", [("a\\$b", False)]),
+        ("a backslash \\\\$y$", "a backslash \\MATH", [("y", False)]),
+        ("code `\\$x\\$` stays", "code \\$x\\$ stays", []),
+    ],
+)
+def test_an_escaped_dollar_is_never_a_delimiter_on_notebook_pages(prose, shown, formulas):
+    html = notebook_page_cell(prose)
+    assert formulas_found(html) == formulas
+    text = Typesetter._rewrite(Typesetter.__new__(Typesetter), html, lambda tex, display: "MATH")
+    assert shown_text(text).strip() == shown
+
+
+PRICES = """\
+# Prices
+
+It costs \\$5 and \\$1; \\$x\\$ is a price tag, not math. A formula: $a\\$b$, and $y^2$.
+
+```{.python continuation}
+print("done")
+```
+"""
+MKDOCS_NOTEBOOKS = """\
+site_name: Fixture
+theme:
+  name: material
+  font: false
+markdown_extensions:
+  - attr_list
+  - pymdownx.arithmatex:
+      generic: true
+  - pymdownx.superfences
+plugins:
+  - literate
+  - mkdocs-jupyter:
+      include: ["notebooks/*.ipynb"]
+      ignore: ["*.md"]
+      execute: false
+      custom_mathjax_url: "data:text/javascript,"
+"""
+
+
+class ShownText(HTMLParser):
+    """What a reader sees of a page: its text, each formula as `[math:TeX]` (KaTeX's annotation),
+    the formulas' drawn and MathML parts left out."""
+
+    def __init__(self) -> None:
+        super().__init__()  # character references are converted: `&#36;` reads `$`
+        self.parts: list[str] = []
+        self.hidden: list[str] = []  # the open tags whose text is not read as text
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if self.hidden or tag == "math" or ("aria-hidden", "true") in attrs:
+            self.hidden.append(tag)
+        if tag == "annotation":
+            self.parts.append("[math:")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "annotation":
+            self.parts.append("]")
+        if self.hidden and self.hidden[-1] == tag:
+            self.hidden.pop()
+
+    def handle_data(self, data: str) -> None:
+        if not self.hidden or self.hidden[-1] == "annotation":
+            self.parts.append(data)
+
+
+def shown_text(html: str) -> str:
+    parser = ShownText()
+    parser.feed(html)
+    return "".join(parser.parts)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (ROOT / "node_modules/katex").is_dir(), reason="needs `npm ci`")
+def test_an_escaped_dollar_is_a_dollar_on_both_pages_and_in_the_notebook(tmp_path):
+    book = project_book(tmp_path, {"01-prices.md": PRICES})
+    (book / "mkdocs.yml").write_text(MKDOCS_NOTEBOOKS)
+    (book / "docs/index.md").write_text("# Home\n")
+    (book / "node_modules").symlink_to(ROOT / "node_modules")
+    tangle.write(Project.load(book))
+    result = mkdocs_build(book)
+    assert result.returncode == 0, result.stderr
+    expected = "It costs $5 and $1; $x$ is a price tag, not math. A formula: [math:a\\$b], and [math:y^2]."
+    for page in ("chapters/01-prices/index.html", "notebooks/01-prices/index.html"):
+        shown = shown_text((book / "site" / page).read_text())
+        at = shown.find("It costs")
+        assert shown[at : at + len(expected)] == expected, page
+    downloaded = json.loads((book / "site/downloads/01-prices.ipynb").read_text())
+    # Jupyter reads `\\$` as a literal dollar (and `$…$` as math), as the chapter's Markdown does.
+    assert "It costs \\$5 and \\$1; \\$x\\$ is a price tag" in downloaded["cells"][0]["source"]
 
 
 # -- fault 1 and 2 in a build: a chapter linked to its source; a title not on a `# ` line -----

@@ -26,6 +26,7 @@ from literate.adapter.options import LiterateConfig, make_executor
 from literate.adapter.page_rendering import PageRendering
 from literate.cache import Cache, drop_unreadable_json, environment_digest, evict_caches, mark_used
 from literate.export.notebook import SetupTexts, export_notebook, site_resolver
+from literate.export.page_notebook import for_page
 from literate.export.wheel import project_wheel
 from literate.project import Project
 from literate.render.cjk import is_cjk_language, join_cjk_lines
@@ -213,7 +214,8 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
         )
         name = posixpath.basename(file.src_uri)[: -len(".md")] + ".ipynb"
         uris = (f"notebooks/{name}", f"downloads/{name}")
-        folder = Cache(self.cache_dir / "files").files({uri: notebook for uri in uris})
+        # The page's copy marks escaped dollars, which nbconvert would render as math delimiters.
+        folder = Cache(self.cache_dir / "files").files({uris[0]: for_page(notebook), uris[1]: notebook})
         for uri in uris:
             # A real file in a folder of its own (MkDocs' File with a src_dir): mkdocs-jupyter
             # renders only notebooks it can read from their folder, not File.generated ones.

@@ -23,6 +23,7 @@ from mkdocs.exceptions import PluginError
 from mkdocs.structure.pages import Page
 from pymdownx.superfences import SuperFencesException
 
+from literate.export.page_notebook import literal_dollars
 from literate.render.diagram import DiagramError, Diagrams, source_line
 from literate.render.figure_links import link_figures
 from literate.render.node_renderer import NodeRenderer
@@ -74,7 +75,7 @@ class PageRendering:
         math reads a page without the notebook stylesheet's bulk."""
         self.page = page
         if 'class="jupyter-wrapper"' in html:
-            html = slim_styles(link_figures(html, figure_link), self.styles)
+            html = literal_dollars(slim_styles(link_figures(html, figure_link), self.styles))
         try:
             return self.typesetter.page(html)
         except MathError as error:
