@@ -9,6 +9,7 @@ dollars in prose) is built right.
 from __future__ import annotations
 
 import ast
+import html as htmllib
 import json
 import re
 import subprocess
@@ -319,6 +320,40 @@ def test_an_escaped_dollar_is_a_dollar_on_both_pages_and_in_the_notebook(tmp_pat
     downloaded = json.loads((book / "site/downloads/01-prices.ipynb").read_text())
     # Jupyter reads `\\$` as a literal dollar (and `$…$` as math), as the chapter's Markdown does.
     assert "It costs \\$5 and \\$1; \\$x\\$ is a price tag" in downloaded["cells"][0]["source"]
+
+
+FIGURE = """\
+# A figure
+
+```{.python continuation}
+import matplotlib.pyplot as plt
+fig, ax = plt.subplots()
+ax.plot([3, 2, 1])
+ax.set_title("Loss & “error” per époque")
+ax.set_xlabel("epoch")
+ax.set_ylabel("loss");
+```
+"""
+
+
+@pytest.mark.slow
+def test_a_notebook_page_figure_has_the_chapter_pages_alt_text(tmp_path):
+    book = project_book(tmp_path, {"01-figure.md": FIGURE})
+    (book / "mkdocs.yml").write_text(MKDOCS_NOTEBOOKS)
+    (book / "docs/index.md").write_text("# Home\n")
+    tangle.write(Project.load(book))
+    result = mkdocs_build(book)
+    assert result.returncode == 0, result.stderr
+    alts = {}
+    for page in ("chapters/01-figure/index.html", "notebooks/01-figure/index.html"):
+        html = (book / "site" / page).read_text()
+        images = re.findall(r"<img\b[^>]*>", html[html.index('<article class="md-content__inner') :])
+        alts[page] = [htmllib.unescape(m) for img in images for m in re.findall(r'\balt="([^"]*)"', img)]
+    assert alts["chapters/01-figure/index.html"] == ["Loss & “error” per époque"]
+    assert alts["notebooks/01-figure/index.html"] == alts["chapters/01-figure/index.html"]
+    downloaded = json.loads((book / "site/downloads/01-figure.ipynb").read_text())
+    (figure,) = [o for c in downloaded["cells"] for o in c.get("outputs", ()) if "image/svg+xml" in o.get("data", {})]
+    assert figure["metadata"] == {"image/svg+xml": {"alt": "Loss & “error” per époque"}}
 
 
 # -- fault 1 and 2 in a build: a chapter linked to its source; a title not on a `# ` line -----

@@ -23,6 +23,7 @@ from mkdocs.exceptions import PluginError
 from mkdocs.structure.pages import Page
 from pymdownx.superfences import SuperFencesException
 
+from literate.export.notebook import figure_alts
 from literate.export.page_notebook import literal_dollars
 from literate.render.diagram import DiagramError, Diagrams, source_line
 from literate.render.figure_links import link_figures
@@ -75,7 +76,9 @@ class PageRendering:
         math reads a page without the notebook stylesheet's bulk."""
         self.page = page
         if 'class="jupyter-wrapper"' in html:
-            html = literal_dollars(slim_styles(link_figures(html, figure_link), self.styles))
+            source = page.file.abs_src_path or ""  # the exported notebook, which holds its figures' alt text
+            alts = figure_alts(Path(source).read_text(encoding="utf-8")) if source.endswith(".ipynb") else {}
+            html = literal_dollars(slim_styles(link_figures(html, figure_link, alts.get), self.styles))
         try:
             return self.typesetter.page(html)
         except MathError as error:

@@ -33,6 +33,7 @@ Resolver = Callable[[str], str | None]
 # Tag of the package cell: mkdocs-jupyter's `remove_tag_config: {remove_input_tags: [...]}` hides
 # its code on the rendered page; Jupyter shows it folded (`jupyter.source_hidden`).
 PACKAGE_TAG = "literate-package"
+SVG = "image/svg+xml"
 
 
 @dataclass(frozen=True)
@@ -228,6 +229,17 @@ def export_notebook(
     return json.dumps(notebook(cells), ensure_ascii=False, indent=1, sort_keys=True) + "\n"
 
 
+def figure_alts(notebook_text: str) -> dict[str, str]:
+    """The alt text of each SVG figure in an exported notebook, by the figure's SVG."""
+    alts = {}
+    for cell in json.loads(notebook_text)["cells"]:
+        for output in cell.get("outputs", ()):
+            alt = output.get("metadata", {}).get(SVG, {}).get("alt")
+            if SVG in output.get("data", {}) and isinstance(alt, str):
+                alts[output["data"][SVG]] = alt
+    return alts
+
+
 def _markdown_cell(text: str) -> Cell | None:
     text = text.strip("\n")
     return {"cell_type": "markdown", "metadata": {}, "source": text} if text.strip() else None
@@ -269,7 +281,10 @@ def _notebook_output(output: Output, count: int) -> dict[str, Any]:
             "metadata": {},
         }
     if isinstance(output, Figure):
-        return {"output_type": "display_data", "data": {"image/svg+xml": output.svg}, "metadata": {}}
+        # The figure's alt text where nbformat keeps an image's metadata (nbconvert reads `alt`
+        # there for PNG and JPEG); the notebook page takes it from there (`figure_alts`).
+        metadata = {SVG: {"alt": output.alt}}
+        return {"output_type": "display_data", "data": {SVG: output.svg}, "metadata": metadata}
     if isinstance(output, Truncated):
         text = f"[{output.describe()}]\n"
         return {"output_type": "stream", "name": "stderr", "text": text}
