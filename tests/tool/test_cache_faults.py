@@ -4,11 +4,13 @@ never published), the notebook-page cache included, whose folder also follows th
 from __future__ import annotations
 
 import errno
+import importlib.metadata
 import json
 import os
 from pathlib import Path
 
 import pytest
+from mkdocs.config import load_config
 
 from literate.cache import drop_unreadable_json, environment_digest
 from literate.project import Project
@@ -64,6 +66,43 @@ def test_the_notebook_page_cache_folder_follows_the_lock_file(tmp_path):
     lock.write_text("nbconvert==7.0.0\nnew-dependency==1.0\n")
     assert environment_digest(lock, ("nbconvert", "mkdocs-jupyter")) != before
     assert environment_digest(lock, ("nbconvert",)) != environment_digest(lock, ("nbconvert", "mkdocs-jupyter"))
+
+
+JUPYTER_BOOK = """\
+site_name: Fixture
+markdown_extensions:
+  - pymdownx.superfences
+plugins:
+  - literate
+  - mkdocs-jupyter:
+      include: ["notebooks/*.ipynb"]
+      cache: true
+"""
+
+
+def jupyter_cache_folder(root: Path) -> Path:
+    """Where the literate plugin, configuring a build of `root`, has mkdocs-jupyter cache its pages."""
+    config = load_config(str(root / "mkdocs.yml"))
+    literate = config.plugins["literate"]
+    literate.on_config(config)
+    literate.on_build_error(error=RuntimeError("configured only"))  # closes what on_config opened
+    return Path(config.plugins["mkdocs-jupyter"].config["cache_dir"])
+
+
+def test_the_plugin_names_the_notebook_page_cache_folder_by_lock_file_and_renderers(tmp_path, monkeypatch):
+    """Fault 6: mkdocs-jupyter's own key has no dependency versions; its folder must have them."""
+    (tmp_path / "pyproject.toml").write_text(PYPROJECT + 'lock = "requirements.lock"\n')
+    (tmp_path / "mkdocs.yml").write_text(JUPYTER_BOOK)
+    (tmp_path / "docs/chapters").mkdir(parents=True)
+    (tmp_path / "requirements.lock").write_text("nbconvert==7.0.0\n")
+    first = jupyter_cache_folder(tmp_path)
+    assert first.is_relative_to(tmp_path / ".cache/literate") and first == jupyter_cache_folder(tmp_path)
+    (tmp_path / "requirements.lock").write_text("nbconvert==7.0.0\nnew-dependency==1.0\n")
+    after_lock = jupyter_cache_folder(tmp_path)
+    real_version = importlib.metadata.version
+    monkeypatch.setattr(importlib.metadata, "version", lambda name: "99" if name == "nbconvert" else real_version(name))
+    after_upgrade = jupyter_cache_folder(tmp_path)
+    assert len({first, after_lock, after_upgrade}) == 3, "a new lock file or renderer renders every page anew"
 
 
 PYPROJECT = '[tool.literate]\nchapters = "docs/chapters"\npackage = "pkg"\npackage_dir = "src/pkg"\n'
