@@ -13,6 +13,7 @@ from pool_books import chapter, project, run
 
 from literate.run.execute import ExecutionError
 from literate.run.outputs import Figure, Truncated
+from literate.source import tangle
 
 # A block that starts three processes that would outlive it: a plain child, a child in a session
 # of its own, and a daemon (started through an intermediate that exits, so it has no parent).
@@ -160,3 +161,36 @@ def test_figures_past_the_output_limit_are_counted_not_kept(tmp_path):
     assert [f.alt for f in figures] == ["small"] and len(figures[0].svg) <= 100_000
     assert cut.figures == 1 and cut.dropped > 100_000 and cut.limit == 100_000
     assert "1 figure(s) not shown" in cut.describe()
+
+
+BIG_FIGURE_BOOK = """\
+site_name: Fixture
+markdown_extensions:
+  - attr_list
+  - pymdownx.superfences
+plugins:
+  - literate:
+      output_limit: 100000
+"""
+
+
+@pytest.mark.slow
+def test_a_build_warns_of_figures_past_the_limit_naming_the_block(tmp_path):
+    from builds import mkdocs_build
+
+    book = project(
+        tmp_path,
+        big=chapter("""
+            import matplotlib.pyplot as plt
+            plt.figure(label="many points")
+            plt.scatter(range(2000), range(2000));
+        """),
+    )
+    (tmp_path / "mkdocs.yml").write_text(BIG_FIGURE_BOOK)
+    (tmp_path / "docs/index.md").write_text("# Home\n")
+    tangle.write(book)
+    result = mkdocs_build(tmp_path)
+    line = (tmp_path / "docs/chapters/big.md").read_text().split("\n").index("import matplotlib.pyplot as plt") + 1
+    warning = f"WARNING -  literate: docs/chapters/big.md:{line}: 1 figure(s) not shown: their SVG is "
+    assert warning in result.stderr, result.stderr
+    assert result.returncode != 0, "a strict build fails on it"
