@@ -249,15 +249,16 @@ def chapter_process(request: ChapterRequest, reply_file: str, server: int) -> No
     os._exit(0)  # no atexit handler or thread the chapter's code started may hold the process
 
 
-def _die_with_parent() -> None:
-    """Ask Linux to kill this process when the server dies (a build stopped by a signal)."""
+def _die_with_parent(signum: int = signal.SIGKILL) -> None:
+    """Ask Linux to send `signum` to this process when its parent dies (a build stopped by a signal)."""
     try:
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        ctypes.CDLL(None, use_errno=True).prctl(1, signum)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
         pass  # not Linux: a timeout still stops the chapter
 
 
 def serve(preload: list[str]) -> None:
+    build = os.getppid()
     for name in preload:
         importlib.import_module(name)
     # What the imports made is moved out of the collector's reach: a chapter process's collections
@@ -285,6 +286,11 @@ def serve(preload: list[str]) -> None:
 
     for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(signum, stop)
+    # A build that dies without closing the pool (`kill` of mkdocs alone: its SIGTERM runs no
+    # cleanup) would leave its chapters running to their timeout: the server is stopped with it.
+    _die_with_parent(signal.SIGTERM)
+    if os.getppid() != build:  # the build died before the line above took effect
+        stop(signal.SIGTERM, None)
     buffer, stdin = b"", sys.stdin.fileno()
     open_input = True
     while open_input or children:
