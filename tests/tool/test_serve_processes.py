@@ -57,8 +57,10 @@ class Server:
             self.log.append(line)
 
     def wait_for_builds(self, count: int, timeout: float = 60) -> None:
+        """Until `count` builds have ended: the first, then each rebuild. (Not "Documentation built
+        in": MkDocs logs a message once, and two builds may take the same time.)"""
         deadline = time.monotonic() + timeout
-        while sum("Documentation built in" in line for line in self.log) < count:
+        while sum("Serving on" in line or "Reloading browsers" in line for line in self.log) < count:
             assert self.process.poll() is None, "".join(self.log)
             assert time.monotonic() < deadline, f"no build {count} in {timeout} s:\n" + "".join(self.log)
             time.sleep(0.1)

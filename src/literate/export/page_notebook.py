@@ -49,12 +49,14 @@ def mark_escaped_dollars(markdown: str) -> str:
 
 def for_page(notebook_text: str) -> str:
     """The downloaded notebook's text as the notebook page's source: escaped dollars marked."""
+    if "\\\\$" not in notebook_text:  # JSON writes the backslash of `\$` as `\\`: none to mark
+        return notebook_text
     notebook = json.loads(notebook_text)
     for cell in notebook["cells"]:
-        if cell["cell_type"] == "markdown":
-            source = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
+        source = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
+        if cell["cell_type"] == "markdown" and "\\$" in source:
             cell["source"] = mark_escaped_dollars(source)
-    return json.dumps(notebook, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+    return json.dumps(notebook, ensure_ascii=False, sort_keys=True) + "\n"  # only nbconvert reads it
 
 
 def literal_dollars(html: str) -> str:
