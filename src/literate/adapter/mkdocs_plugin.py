@@ -13,6 +13,9 @@ from __future__ import annotations
 
 import logging
 import posixpath
+import signal
+import threading
+import time
 from pathlib import Path
 from urllib.parse import urljoin
 
@@ -32,6 +35,7 @@ from literate.render.cjk import is_cjk_language, join_cjk_lines
 from literate.render.weave import WeaveError, fenced, weave
 from literate.run.execute import ChapterFailure, ChapterRun, ExecutionError
 from literate.run.outputs import Figure, Truncated
+from literate.run.pool import KeptServer
 from literate.source import tangle
 from literate.source.blocks import Chapter, ChapterError, title_end
 from literate.source.translation import differences
@@ -43,8 +47,12 @@ NOTEBOOK_PAGE_RENDERERS = ("mkdocs-jupyter", "nbconvert", "nbformat", "jupyterla
 
 
 class LiteratePlugin(BasePlugin[LiterateConfig]):
+    # MkDocs keeps a plugin that has `on_startup` from one rebuild of `mkdocs serve` to the
+    # next: its state below lasts as long as the serve (the kept execution server), or is reset
+    # by each build (the rest).
     def __init__(self) -> None:
         self.command = "build"
+        self.kept_server: KeptServer | None = None  # while serving: the execution server, kept
         self.runs: dict[str, ChapterRun | ChapterFailure] = {}  # page src_uri -> its execution
         self.chapters: dict[Path, Chapter] = {}  # parsed once per build
         self.rendering: PageRendering | None = None
@@ -52,6 +60,15 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         self.command = command
+        if command == "serve":
+            # torch and matplotlib are imported once per serve, not once per rebuild.
+            self.kept_server = KeptServer()
+            _shut_down_on_termination()
+
+    def on_shutdown(self) -> None:
+        """The serve ends (Ctrl-C, SIGTERM): its execution server and chapters end with it."""
+        if self.kept_server is not None:
+            self.kept_server.close()
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         self.project = Project.load(Path(str(config.config_file_path)).parent)
@@ -145,13 +162,15 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
         self.wheel_url = self._wheel_file(files, config) if self.config.wheel else None
         if not self.config.execute:
             return files
-        executor = make_executor(self.project, self.config)
+        executor = make_executor(self.project, self.config, self.kept_server)
         # While serving, a failing chapter shows its error on its page and the rest of the site
         # is built; MkDocs' server would otherwise hold every request until the error is fixed.
         keep_going = self.command == "serve"
         try:
             pages = [(file, chapter) for file in files if (chapter := self._chapter(file)) is not None]
+            started = time.perf_counter()
             runs = executor.run_all([chapter for _, chapter in pages], keep_going)
+            took = time.perf_counter() - started
         except (ExecutionError, ChapterError) as exc:
             raise PluginError(str(exc)) from None
         for (file, chapter), run in zip(pages, runs, strict=True):
@@ -166,6 +185,8 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
             if self.config.notebooks:
                 self._add_notebooks(file, run, files, config)
         log.info("literate: %d chapter(s) executed, %d from the cache", len(executor.executed), len(executor.cached))
+        if executor.executed:  # what an edit must wait for at least (benchmarks/loop.py reads it)
+            log.info("literate: execution took %.2f s", took)
         return files
 
     @staticmethod
@@ -299,6 +320,22 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
     def _close_rendering(self) -> None:
         if self.rendering is not None:
             self.rendering.close()
+
+
+def _shut_down_on_termination() -> None:
+    """SIGTERM and SIGHUP end `mkdocs serve` as Ctrl-C does: MkDocs then shuts the server down
+    and calls `on_shutdown`, which ends the execution server. (Their default action ends the
+    process at once, leaving the server to finish its chapters on its own.) A handler someone
+    else installed is left alone."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def interrupt(signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        if signal.getsignal(signum) == signal.SIG_DFL:
+            signal.signal(signum, interrupt)
 
 
 def failure_notice(message: str) -> str:

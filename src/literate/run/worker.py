@@ -249,15 +249,22 @@ def chapter_process(request: ChapterRequest, reply_file: str, server: int) -> No
     os._exit(0)  # no atexit handler or thread the chapter's code started may hold the process
 
 
-def _die_with_parent() -> None:
-    """Ask Linux to kill this process when the server dies (a build stopped by a signal)."""
+def _die_with_parent(signum: int = signal.SIGKILL) -> None:
+    """Ask Linux to send `signum` to this process when its parent dies (a build stopped by a signal)."""
     try:
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        ctypes.CDLL(None, use_errno=True).prctl(1, signum)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
         pass  # not Linux: a timeout still stops the chapter
 
 
 def serve(preload: list[str]) -> None:
+    # A server kept by `mkdocs serve` lives as long as the serve: if that process is killed
+    # outright, SIGTERM (handled below: the chapters are ended too) comes at once, where the end
+    # of its input would wait for the running chapters to finish.
+    parent = os.getppid()
+    _die_with_parent(signal.SIGTERM)
+    if os.getppid() != parent:  # the parent died before the line above took effect
+        sys.exit(1)
     for name in preload:
         importlib.import_module(name)
     # What the imports made is moved out of the collector's reach: a chapter process's collections

@@ -1,0 +1,208 @@
+"""`mkdocs serve` keeps one execution server for all its rebuilds and ends it with itself (issue 27)."""
+
+from __future__ import annotations
+
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+from builds import free_port
+
+from literate.project import Project
+from literate.source import tangle
+
+pytestmark = pytest.mark.slow
+
+PYPROJECT = '[tool.literate]\nchapters = "docs/chapters"\npackage = "pkg"\npackage_dir = "src/pkg"\n'
+MKDOCS = """\
+site_name: Fixture
+theme:
+  name: material
+  font: false
+markdown_extensions:
+  - attr_list
+  - pymdownx.superfences
+plugins:
+  - literate:
+      preload: [fractions]
+"""
+SAVED = """\
+---
+module: shapes
+---
+# Shapes
+
+```{.python continuation}
+def area(r):  #@save
+    return 3 * r * r
+```
+"""
+# Each run reports whether an earlier run's state leaked into it, then leaves some behind.
+PROBE = """\
+# Probe
+
+```{.python continuation}
+import fractions, os
+from pkg import area
+print("run", 1, "leaked:", hasattr(fractions, "leaked"), "area:", area(2))
+fractions.leaked = True
+```
+"""
+
+
+@pytest.fixture
+def book(tmp_path: Path) -> Path:
+    (tmp_path / "pyproject.toml").write_text(PYPROJECT)
+    (tmp_path / "mkdocs.yml").write_text(MKDOCS)
+    chapters = tmp_path / "docs" / "chapters"
+    chapters.mkdir(parents=True)
+    (tmp_path / "docs" / "index.md").write_text("# Fixture\n")
+    (chapters / "01-shapes.md").write_text(SAVED)
+    (chapters / "02-probe.md").write_text(PROBE)
+    tangle.write(Project.load(tmp_path))
+    return tmp_path
+
+
+class Serve:
+    """`mkdocs serve` on the book, its log read line by line as it comes."""
+
+    def __init__(self, book: Path):
+        self.book = book
+        environment = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "PYTHONPATH": str(book / "src")}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "mkdocs", "serve", "--dev-addr", f"127.0.0.1:{free_port()}", "--livereload"],
+            cwd=book,
+            env=environment,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.log: list[str] = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.process.stderr is not None
+        for line in self.process.stderr:
+            self.lines.put(line)
+
+    def wait_for(self, text: str, timeout: float = 120) -> list[str]:
+        """The log lines up to the first that holds `text` (read from where the last wait stopped)."""
+        seen, deadline = [], time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                line = self.lines.get(timeout=0.2)
+            except queue.Empty:
+                assert self.process.poll() is None, "mkdocs serve ended:\n" + "".join(self.log + seen)
+                continue
+            seen.append(line)
+            if text in line:
+                self.log += seen
+                return seen
+        raise AssertionError(f"no {text!r} in the log within {timeout} s:\n" + "".join(self.log + seen))
+
+    def rebuild(self, path: str, old: str, new: str) -> list[str]:
+        """Edit a file of the book; the log of the rebuild that follows."""
+        file = self.book / path
+        text = file.read_text()
+        assert old in text, (path, old)
+        file.write_text(text.replace(old, new))
+        self.wait_for("Detected file changes")
+        return self.wait_for("Reloading browsers")
+
+    def servers(self) -> list[int]:
+        """The execution servers below the serve."""
+        return [
+            p.pid
+            for p in psutil.Process(self.process.pid).children(recursive=True)
+            if "literate.run.worker" in " ".join(p.cmdline())
+        ]
+
+
+def processes_in(folder: Path) -> list[psutil.Process]:
+    """Every process working in `folder` (the server and the chapters run there), but this one."""
+    found = []
+    for process in psutil.process_iter(["cwd", "pid"]):
+        if process.info["cwd"] == str(folder) and process.info["pid"] != os.getpid():
+            found.append(process)
+    return found
+
+
+def no_process_left(folder: Path, within: float = 10) -> list[str]:
+    deadline = time.monotonic() + within
+    while (left := processes_in(folder)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return [" ".join(p.cmdline()) for p in left if p.is_running()]
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_one_server_for_every_rebuild_and_none_left_after_the_serve(book, signum):
+    serve = Serve(book)
+    try:
+        first = serve.wait_for("Serving on")
+        assert any("executed docs/chapters/02-probe.md" in line for line in first), "".join(first)
+        server = serve.servers()
+        assert len(server) == 1, server
+
+        for run in (2, 3):
+            log = serve.rebuild("docs/chapters/02-probe.md", f'"run", {run - 1}', f'"run", {run}')
+            assert any("executed docs/chapters/02-probe.md" in line for line in log), "".join(log)
+            assert serve.servers() == server, "the rebuild used the server the serve started"
+        cached = book / ".cache/literate/execution"
+        texts = "".join(p.read_text() for p in cached.glob("*.json"))
+        for run in (1, 2, 3):
+            # Every run started clean: no state from the runs before it, on the same server.
+            assert f"run {run} leaked: False area: 12" in texts.replace('"', "").replace(",", ""), texts
+
+        # A chapter still running when the serve is stopped ends with it.
+        started = book / "started"
+        (book / "docs/chapters/02-probe.md").write_text(
+            PROBE.replace(
+                'print("run", 1', f'open({str(started)!r}, "w").close(); import time; time.sleep(120); print("run", 1'
+            )
+        )
+        deadline = time.monotonic() + 60
+        while not started.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert started.exists(), "".join(serve.log)
+        serve.process.send_signal(signum)
+        serve.process.wait(timeout=30)
+    finally:
+        if serve.process.poll() is None:
+            serve.process.kill()
+    assert no_process_left(book) == []
+
+
+def test_the_server_starts_anew_when_what_it_preloads_changes(book):
+    serve = Serve(book)
+    try:
+        serve.wait_for("Serving on")
+        (before,) = serve.servers()
+        serve.rebuild("mkdocs.yml", "preload: [fractions]", "preload: [fractions, decimal]")
+        serve.rebuild("docs/chapters/02-probe.md", '"run", 1', '"run", 2')  # a run after the change
+        (after,) = serve.servers()
+        assert after != before and not psutil.pid_exists(before)
+        assert "decimal" in psutil.Process(after).cmdline()
+        serve.rebuild("docs/chapters/02-probe.md", '"run", 2', '"run", 3')
+        assert serve.servers() == [after], "kept again once restarted"
+    finally:
+        serve.process.terminate()
+        serve.process.wait(timeout=30)
+    assert no_process_left(book) == []
+
+
+def test_a_build_starts_and_ends_its_own_server(book):
+    environment = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "PYTHONPATH": str(book / "src")}
+    result = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict"], cwd=book, env=environment, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert "executed docs/chapters/02-probe.md" in result.stderr
+    assert no_process_left(book, within=0) == []
