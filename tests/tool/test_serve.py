@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from pathlib import Path
 
 import psutil
@@ -86,6 +87,7 @@ class Serve:
         )
         self.lines: queue.Queue[str] = queue.Queue()
         self.log: list[str] = []
+        self.base = ""
         threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self) -> None:
@@ -103,6 +105,8 @@ class Serve:
                 assert self.process.poll() is None, "mkdocs serve ended:\n" + "".join(self.log + seen)
                 continue
             seen.append(line)
+            if "Serving on " in line:
+                self.base = line.split("Serving on ", 1)[1].strip()
             if text in line:
                 self.log += seen
                 return seen
@@ -116,6 +120,10 @@ class Serve:
         file.write_text(text.replace(old, new))
         self.wait_for("Detected file changes")
         return self.wait_for("Reloading browsers")
+
+    def page(self, path: str) -> str:
+        with urllib.request.urlopen(self.base + path, timeout=60) as response:
+            return response.read().decode()
 
     def servers(self) -> list[int]:
         """The execution servers below the serve."""
@@ -206,3 +214,31 @@ def test_a_build_starts_and_ends_its_own_server(book):
     assert result.returncode == 0, result.stderr
     assert "executed docs/chapters/02-probe.md" in result.stderr
     assert no_process_left(book, within=0) == []
+
+
+def test_a_rebuild_converts_only_the_pages_whose_inputs_changed(book):
+    index = book / "docs/index.md"
+    index.write_text("# Fixture\n\nFirst words. A link that leads nowhere: [gone](gone.md).\n")
+    serve = Serve(book)
+    try:
+        first = "".join(serve.wait_for("Serving on"))
+        assert "3 page(s) converted, 0 unchanged" in first, first
+
+        log = "".join(serve.rebuild("docs/index.md", "First words.", "Second words."))
+        assert "1 page(s) converted, 2 unchanged" in log, log
+        assert "Second words." in serve.page("")
+        # A page taken unchanged still reports what converting it reported.
+        log = "".join(serve.rebuild("docs/chapters/01-shapes.md", "# Shapes", "# Shapes and areas"))
+        assert "1 page(s) converted, 2 unchanged" in log, log
+        assert "gone.md" in log, "the broken link is reported on every rebuild"
+
+        # What every page depends on changes every page: the files (links) and the config.
+        (book / "docs/gone.md").write_text("# Gone\n\nHere after all.\n")
+        log = "".join(serve.wait_for("Reloading browsers"))
+        assert "4 page(s) converted, 0 unchanged" in log, log
+        assert 'href="gone/"' in serve.page(""), "the link now leads to the new page"
+        log = "".join(serve.rebuild("mkdocs.yml", "site_name: Fixture", "site_name: Fixture\nsite_description: d"))
+        assert "4 page(s) converted, 0 unchanged" in log, log
+    finally:
+        serve.process.terminate()
+        serve.process.wait(timeout=30)

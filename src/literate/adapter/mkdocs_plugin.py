@@ -11,6 +11,7 @@ without MkDocs.
 
 from __future__ import annotations
 
+import functools
 import logging
 import posixpath
 import signal
@@ -23,9 +24,11 @@ from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, CombinedEvent, event_priority
 from mkdocs.structure.files import File, Files
+from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 
 from literate.adapter.options import LiterateConfig, make_executor
+from literate.adapter.page_cache import RenderedPages
 from literate.adapter.page_rendering import PageRendering
 from literate.cache import Cache, drop_unreadable_json, environment_digest, evict_caches, mark_used
 from literate.export.notebook import SetupTexts, export_notebook, site_resolver
@@ -53,6 +56,7 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
     def __init__(self) -> None:
         self.command = "build"
         self.kept_server: KeptServer | None = None  # while serving: the execution server, kept
+        self.pages: RenderedPages | None = None  # while serving: pages converted by earlier rebuilds
         self.runs: dict[str, ChapterRun | ChapterFailure] = {}  # page src_uri -> its execution
         self.chapters: dict[Path, Chapter] = {}  # parsed once per build
         self.rendering: PageRendering | None = None
@@ -63,6 +67,7 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
         if command == "serve":
             # torch and matplotlib are imported once per serve, not once per rebuild.
             self.kept_server = KeptServer()
+            self.pages = RenderedPages()
             _shut_down_on_termination()
 
     def on_shutdown(self) -> None:
@@ -189,6 +194,16 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
             log.info("literate: execution took %.2f s", took)
         return files
 
+    def on_nav(self, nav: Navigation, *, config: MkDocsConfig, files: Files) -> Navigation:
+        if self.pages is not None:  # the files and the nav are final: the pages' keys can be made
+            self.pages.begin(config, files)
+        return nav
+
+    def on_pre_page(self, page: Page, *, config: MkDocsConfig, files: Files) -> Page:
+        if self.pages is not None:
+            self.pages.wrap(page)
+        return page
+
     @staticmethod
     def _warn_truncated(run: ChapterRun) -> None:
         for block, outputs in zip(run.chapter.python_blocks, run.outputs, strict=True):
@@ -263,7 +278,7 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
             f" · [{texts.view}]({posixpath.relpath('notebooks/' + name, page_dir)})"
         )
         lines = markdown.split("\n")
-        at = title_end(markdown)
+        at = _title_end(markdown)
         lines[at:at] = ["", links, ""]
         return "\n".join(lines)
 
@@ -308,18 +323,34 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
             file = files.get_file_from_path(self._figure_uri(svg))
             return None if file is None else posixpath.relpath(file.dest_uri, page_dir)
 
-        return self.rendering.content(html, page, figure_link)
+        rendering = self.rendering
+        if self.pages is None:
+            return rendering.content(html, page, figure_link)
+        return self.pages.content(html, page, lambda: rendering.content(html, page, figure_link))
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:
         self._close_rendering()
+        if self.pages is not None:
+            log.info(
+                "literate: %d page(s) converted, %d unchanged since the last rebuild",
+                self.pages.misses,
+                self.pages.hits,
+            )
+            self.pages.end()
         evict_caches(self.cache_dir, self.config.cache_days)  # mkdocs-jupyter's folders too: each build marks its own
 
     def on_build_error(self, *, error: Exception) -> None:
         self._close_rendering()
+        if self.pages is not None:
+            self.pages.end()
 
     def _close_rendering(self) -> None:
         if self.rendering is not None:
             self.rendering.close()
+
+
+# Parsing a chapter for its title line takes a while: each rebuild of a serve asks again for the same text.
+_title_end = functools.lru_cache(maxsize=256)(title_end)
 
 
 def _shut_down_on_termination() -> None:
