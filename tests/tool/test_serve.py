@@ -57,6 +57,17 @@ fractions.leaked = True
 ```
 """
 
+FIGURE = """\
+# Figure
+
+```{.python continuation}
+import matplotlib.pyplot as plt
+fig, ax = plt.subplots(figsize=(2, 2))
+ax.plot([1, 2, 3])
+ax.set_title("A line");
+```
+"""
+
 
 @pytest.fixture
 def book(tmp_path: Path) -> Path:
@@ -219,26 +230,31 @@ def test_a_build_starts_and_ends_its_own_server(book):
 def test_a_rebuild_converts_only_the_pages_whose_inputs_changed(book):
     index = book / "docs/index.md"
     index.write_text("# Fixture\n\nFirst words. A link that leads nowhere: [gone](gone.md).\n")
+    (book / "docs/chapters/03-figure.md").write_text(FIGURE)
     serve = Serve(book)
     try:
         first = "".join(serve.wait_for("Serving on"))
-        assert "3 page(s) converted, 0 unchanged" in first, first
+        assert "4 page(s) converted, 0 unchanged" in first, first
+
+        # A new figure (a new file, named by its content) changes its own page only.
+        log = "".join(serve.rebuild("docs/chapters/03-figure.md", "[1, 2, 3]", "[3, 2, 1]"))
+        assert "executed docs/chapters/03-figure.md" in log and "1 page(s) converted, 3 unchanged" in log, log
 
         log = "".join(serve.rebuild("docs/index.md", "First words.", "Second words."))
-        assert "1 page(s) converted, 2 unchanged" in log, log
+        assert "1 page(s) converted, 3 unchanged" in log, log
         assert "Second words." in serve.page("")
         # A page taken unchanged still reports what converting it reported.
         log = "".join(serve.rebuild("docs/chapters/01-shapes.md", "# Shapes", "# Shapes and areas"))
-        assert "1 page(s) converted, 2 unchanged" in log, log
+        assert "1 page(s) converted, 3 unchanged" in log, log
         assert "gone.md" in log, "the broken link is reported on every rebuild"
 
         # What every page depends on changes every page: the files (links) and the config.
         (book / "docs/gone.md").write_text("# Gone\n\nHere after all.\n")
         log = "".join(serve.wait_for("Reloading browsers"))
-        assert "4 page(s) converted, 0 unchanged" in log, log
+        assert "5 page(s) converted, 0 unchanged" in log, log
         assert 'href="gone/"' in serve.page(""), "the link now leads to the new page"
         log = "".join(serve.rebuild("mkdocs.yml", "site_name: Fixture", "site_name: Fixture\nsite_description: d"))
-        assert "4 page(s) converted, 0 unchanged" in log, log
+        assert "5 page(s) converted, 0 unchanged" in log, log
     finally:
         serve.process.terminate()
         serve.process.wait(timeout=30)

@@ -67,7 +67,7 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
         if command == "serve":
             # torch and matplotlib are imported once per serve, not once per rebuild.
             self.kept_server = KeptServer()
-            self.pages = RenderedPages()
+            self.pages = RenderedPages(self.config.figures_dir)
             _shut_down_on_termination()
 
     def on_shutdown(self) -> None:
@@ -326,7 +326,7 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
         rendering = self.rendering
         if self.pages is None:
             return rendering.content(html, page, figure_link)
-        return self.pages.content(html, page, lambda: rendering.content(html, page, figure_link))
+        return self.pages.content(html, page, lambda link: rendering.content(html, page, link), figure_link)
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:
         self._close_rendering()

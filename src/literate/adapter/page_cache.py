@@ -19,6 +19,7 @@ import copy
 import hashlib
 import json
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,31 +69,49 @@ def config_files(config: MkDocsConfig) -> list[Path]:
     return found
 
 
-def site_digest(config: MkDocsConfig, files: Files) -> hashlib._Hash:
+def site_digest(config: MkDocsConfig, files: Files, figures: str) -> hashlib._Hash:
     """What every page's conversion depends on beyond its own Markdown: the configuration (every
     byte of its files, so the extensions' options, the nav and the theme too) and every file's
-    source path, address and inclusion (the links)."""
+    source path, address and inclusion (the links), except the figures (folder `figures`): they
+    are named by their content, and a chapter whose figures vary from run to run would otherwise
+    change every page's key. A page's key names the figures its Markdown mentions instead."""
     digest = hashlib.sha256()
     for path in config_files(config):
         digest.update(str(path).encode() + b"\0" + path.read_bytes())
-    listing = sorted((f.src_uri, f.dest_uri, f.url, str(f.inclusion)) for f in files)
+    listing = sorted((f.src_uri, f.dest_uri, f.url, str(f.inclusion)) for f in files if not is_in(f.src_uri, figures))
     digest.update(json.dumps([config.docs_dir, config.use_directory_urls, listing]).encode())
     return digest
+
+
+def is_in(uri: str, folder: str) -> bool:
+    return uri.startswith(folder.rstrip("/") + "/")
+
+
+@dataclass(frozen=True)
+class Content:
+    """The plugin's last step on a page's HTML, and the figure links it asked for (svg -> link)."""
+
+    html: str
+    links: tuple[tuple[str, str | None], ...]
 
 
 class RenderedPages:
     """The conversions of one serve, by key; an entry no rebuild used is dropped after the next."""
 
-    def __init__(self) -> None:
+    def __init__(self, figures: str) -> None:
+        self.figures = figures.rstrip("/")  # the folder of the figure files, under docs
+        self._mentions = re.compile(re.escape(self.figures) + r"/[^\s()\"'<>\]\[]+")
+        self._present: set[str] = set()
         self.entries: dict[str, Rendered] = {}
-        self.contents: dict[str, str] = {}
+        self.contents: dict[str, Content] = {}
         self._used: set[str] = set()
         self._site: hashlib._Hash | None = None
         self.hits = self.misses = 0
 
     def begin(self, config: MkDocsConfig, files: Files) -> None:
         """A build's pages are about to be converted (MkDocs' `on_env`: files and nav are final)."""
-        self._site = site_digest(config, files)
+        self._site = site_digest(config, files, self.figures)
+        self._present = {f.src_uri for f in files if is_in(f.src_uri, self.figures)}
         self.hits = self.misses = 0
 
     def end(self) -> None:
@@ -116,7 +135,9 @@ class RenderedPages:
 
         def render(config: MkDocsConfig, files: Files) -> None:
             assert page.markdown is not None, "MkDocs read the page"
-            key = self._key("page", page.file.src_uri, page.url, page.markdown)
+            mentioned = sorted(set(self._mentions.findall(page.markdown)))
+            figures = json.dumps([(uri, uri in self._present) for uri in mentioned])
+            key = self._key("page", page.file.src_uri, page.url, page.markdown, figures)
             self._used.add(key)
             entry = self.entries.get(key)
             if entry is None:
@@ -161,12 +182,27 @@ class RenderedPages:
             collect.records,
         )
 
-    def content(self, html: str, page: Page, make: Callable[[], str]) -> str:
-        """The plugin's last step on a page's HTML (`make`), kept by that HTML and the page's place."""
+    def content(
+        self,
+        html: str,
+        page: Page,
+        make: Callable[[Callable[[str], str | None]], str],
+        figure_link: Callable[[str], str | None],
+    ) -> str:
+        """The plugin's last step on a page's HTML, `make(figure_link)`, kept by that HTML and the
+        page's place; taken only while every figure link it asked for still leads where it did."""
         if self._site is None:
-            return make()
+            return make(figure_link)
         key = self._key("content", page.file.src_uri, page.file.dest_uri, html)
         self._used.add(key)
-        if key not in self.contents:
-            self.contents[key] = make()
-        return self.contents[key]
+        kept = self.contents.get(key)
+        if kept is not None and all(figure_link(svg) == link for svg, link in kept.links):
+            return kept.html
+        asked: dict[str, str | None] = {}
+
+        def recorded(svg: str) -> str | None:
+            asked[svg] = figure_link(svg)
+            return asked[svg]
+
+        self.contents[key] = Content(make(recorded), tuple(asked.items()))
+        return self.contents[key].html
