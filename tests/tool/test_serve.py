@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import queue
 import signal
@@ -31,6 +32,7 @@ markdown_extensions:
   - attr_list
   - pymdownx.superfences
 plugins:
+  - search
   - literate:
       preload: [fractions]
 """
@@ -242,7 +244,17 @@ def test_a_rebuild_converts_only_the_pages_whose_inputs_changed(book):
 
         log = "".join(serve.rebuild("docs/index.md", "First words.", "Second words."))
         assert "1 page(s) converted, 3 unchanged" in log, log
+        assert "1 page(s) indexed for search, 3 unchanged" in log, log
         assert "Second words." in serve.page("")
+        # The search index, partly from earlier rebuilds, is the one a build of the same pages makes.
+        served = json.loads(serve.page("search/search_index.json"))
+        assert "Second words." in json.dumps(served, ensure_ascii=False)
+        environment = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "PYTHONPATH": str(book / "src")}
+        built = book / "built"
+        subprocess.run(
+            [sys.executable, "-m", "mkdocs", "build", "--site-dir", str(built)], cwd=book, env=environment, check=True
+        )
+        assert served == json.loads((built / "search/search_index.json").read_text())
         # A page taken unchanged still reports what converting it reported.
         log = "".join(serve.rebuild("docs/chapters/01-shapes.md", "# Shapes", "# Shapes and areas"))
         assert "1 page(s) converted, 3 unchanged" in log, log

@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 from urllib.parse import urljoin
 
+from jinja2 import Environment
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, CombinedEvent, event_priority
@@ -30,6 +31,7 @@ from mkdocs.structure.pages import Page
 from literate.adapter.options import LiterateConfig, make_executor
 from literate.adapter.page_cache import RenderedPages
 from literate.adapter.page_rendering import PageRendering
+from literate.adapter.search_cache import IndexedPages
 from literate.cache import Cache, drop_unreadable_json, environment_digest, evict_caches, mark_used
 from literate.export.notebook import SetupTexts, export_notebook, site_resolver
 from literate.export.wheel import project_wheel
@@ -57,6 +59,7 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
         self.command = "build"
         self.kept_server: KeptServer | None = None  # while serving: the execution server, kept
         self.pages: RenderedPages | None = None  # while serving: pages converted by earlier rebuilds
+        self.indexed: IndexedPages | None = None  # while serving: pages' search entries from earlier rebuilds
         self.runs: dict[str, ChapterRun | ChapterFailure] = {}  # page src_uri -> its execution
         self.chapters: dict[Path, Chapter] = {}  # parsed once per build
         self.rendering: PageRendering | None = None
@@ -68,6 +71,7 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
             # torch and matplotlib are imported once per serve, not once per rebuild.
             self.kept_server = KeptServer()
             self.pages = RenderedPages(self.config.figures_dir)
+            self.indexed = IndexedPages()
             _shut_down_on_termination()
 
     def on_shutdown(self) -> None:
@@ -198,6 +202,11 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
         if self.pages is not None:  # the files and the nav are final: the pages' keys can be made
             self.pages.begin(config, files)
         return nav
+
+    def on_env(self, env: Environment, *, config: MkDocsConfig, files: Files) -> Environment:
+        if self.indexed is not None:  # every plugin is configured: the search index for this build exists
+            self.indexed.attach(config)
+        return env
 
     def on_pre_page(self, page: Page, *, config: MkDocsConfig, files: Files) -> Page:
         if self.pages is not None:
@@ -337,12 +346,17 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
                 self.pages.hits,
             )
             self.pages.end()
+        if self.indexed is not None:
+            log.info("literate: %d page(s) indexed for search, %d unchanged", self.indexed.misses, self.indexed.hits)
+            self.indexed.end()
         evict_caches(self.cache_dir, self.config.cache_days)  # mkdocs-jupyter's folders too: each build marks its own
 
     def on_build_error(self, *, error: Exception) -> None:
         self._close_rendering()
         if self.pages is not None:
             self.pages.end()
+        if self.indexed is not None:
+            self.indexed.end()
 
     def _close_rendering(self) -> None:
         if self.rendering is not None:
