@@ -270,3 +270,26 @@ def test_a_rebuild_converts_only_the_pages_whose_inputs_changed(book):
     finally:
         serve.process.terminate()
         serve.process.wait(timeout=30)
+
+
+def test_an_edited_template_is_compiled_again(book):
+    overrides = book / "overrides"
+    overrides.mkdir()
+    (overrides / "main.html").write_text(
+        '{% extends "base.html" %}\n{% block content %}OVERRIDE-ONE {{ super() }}{% endblock %}\n'
+    )
+    edit_config = (
+        (book / "mkdocs.yml").read_text().replace("  name: material\n", "  name: material\n  custom_dir: overrides\n")
+    )
+    (book / "mkdocs.yml").write_text(edit_config)
+    serve = Serve(book)
+    try:
+        serve.wait_for("Serving on")
+        assert "OVERRIDE-ONE" in serve.page("")
+        (overrides / "main.html").write_text((overrides / "main.html").read_text().replace("ONE", "TWO"))
+        serve.rebuild("docs/index.md", "# Fixture", "# Fixture again")  # the theme folder is not watched
+        page = serve.page("")
+        assert "OVERRIDE-TWO" in page and "OVERRIDE-ONE" not in page
+    finally:
+        serve.process.terminate()
+        serve.process.wait(timeout=30)

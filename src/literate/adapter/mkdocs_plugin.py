@@ -32,6 +32,7 @@ from literate.adapter.options import LiterateConfig, make_executor
 from literate.adapter.page_cache import RenderedPages
 from literate.adapter.page_rendering import PageRendering
 from literate.adapter.search_cache import IndexedPages
+from literate.adapter.template_cache import CompiledTemplates
 from literate.cache import Cache, drop_unreadable_json, environment_digest, evict_caches, mark_used
 from literate.export.notebook import SetupTexts, export_notebook, site_resolver
 from literate.export.wheel import project_wheel
@@ -60,6 +61,7 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
         self.kept_server: KeptServer | None = None  # while serving: the execution server, kept
         self.pages: RenderedPages | None = None  # while serving: pages converted by earlier rebuilds
         self.indexed: IndexedPages | None = None  # while serving: pages' search entries from earlier rebuilds
+        self.templates: CompiledTemplates | None = None  # while serving: the theme's templates, compiled
         self.runs: dict[str, ChapterRun | ChapterFailure] = {}  # page src_uri -> its execution
         self.chapters: dict[Path, Chapter] = {}  # parsed once per build
         self.rendering: PageRendering | None = None
@@ -72,6 +74,7 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
             self.kept_server = KeptServer()
             self.pages = RenderedPages(self.config.figures_dir)
             self.indexed = IndexedPages()
+            self.templates = CompiledTemplates()
             _shut_down_on_termination()
 
     def on_shutdown(self) -> None:
@@ -206,6 +209,8 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
     def on_env(self, env: Environment, *, config: MkDocsConfig, files: Files) -> Environment:
         if self.indexed is not None:  # every plugin is configured: the search index for this build exists
             self.indexed.attach(config)
+        if self.templates is not None:
+            env.bytecode_cache = self.templates
         return env
 
     def on_pre_page(self, page: Page, *, config: MkDocsConfig, files: Files) -> Page:
