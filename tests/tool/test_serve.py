@@ -293,3 +293,32 @@ def test_an_edited_template_is_compiled_again(book):
     finally:
         serve.process.terminate()
         serve.process.wait(timeout=30)
+
+
+def test_a_config_edited_while_a_build_runs_keeps_nothing_that_build_made(book):
+    from mkdocs.config import load_config
+    from mkdocs.structure.files import File, Files
+    from mkdocs.structure.pages import Page
+
+    from literate.adapter.page_cache import RenderedPages
+
+    def build_once(pages: RenderedPages, during=lambda: None) -> list[str]:
+        """One build's worth of the cache's calls; the pages it had to make."""
+        config = load_config(str(book / "mkdocs.yml"))
+        pages.configured(config)
+        during()
+        file = File("index.md", config.docs_dir, config.site_dir, config.use_directory_urls)
+        pages.begin(config, Files([file]))
+        made: list[str] = []
+        page = Page("Home", file, config)
+        pages.content("<p>home</p>", page, lambda link: made.append("home") or "<p>home, styled</p>", lambda svg: None)
+        pages.end()
+        return made
+
+    pages = RenderedPages("assets/figures")
+    assert build_once(pages) == ["home"]
+    assert build_once(pages) == [], "kept from the build before"
+    config = book / "mkdocs.yml"
+    # The edit lands after the build read its config: what it made under the new key is dropped.
+    build_once(pages, during=lambda: config.write_text(config.read_text() + "site_description: edited\n"))
+    assert build_once(pages) == ["home"]

@@ -91,6 +91,8 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
         self.rendering = PageRendering(self.project.root, self.cache_dir)
         self._register_dot_fence(config, self.rendering)
         self._place_jupyter_cache(config)
+        if self.pages is not None:
+            self.pages.configured(config)
         return config
 
     @staticmethod

@@ -75,12 +75,17 @@ def site_digest(config: MkDocsConfig, files: Files, figures: str) -> hashlib._Ha
     source path, address and inclusion (the links), except the figures (folder `figures`): they
     are named by their content, and a chapter whose figures vary from run to run would otherwise
     change every page's key. A page's key names the figures its Markdown mentions instead."""
-    digest = hashlib.sha256()
-    for path in config_files(config):
-        digest.update(str(path).encode() + b"\0" + path.read_bytes())
+    digest = hashlib.sha256(config_digest(config).encode())
     listing = sorted((f.src_uri, f.dest_uri, f.url, str(f.inclusion)) for f in files if not is_in(f.src_uri, figures))
     digest.update(json.dumps([config.docs_dir, config.use_directory_urls, listing]).encode())
     return digest
+
+
+def config_digest(config: MkDocsConfig) -> str:
+    digest = hashlib.sha256()
+    for path in config_files(config):
+        digest.update(str(path).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
 
 
 def is_in(uri: str, folder: str) -> bool:
@@ -106,18 +111,26 @@ class RenderedPages:
         self.contents: dict[str, Content] = {}
         self._used: set[str] = set()
         self._site: hashlib._Hash | None = None
+        self._config: MkDocsConfig | None = None
+        self._read = ""  # the config files' digest when the build read them
         self.hits = self.misses = 0
 
+    def configured(self, config: MkDocsConfig) -> None:
+        """A build has just read its config (MkDocs' `on_config`): the bytes it read, for `end`."""
+        self._config, self._read = config, config_digest(config)
+
     def begin(self, config: MkDocsConfig, files: Files) -> None:
-        """A build's pages are about to be converted (MkDocs' `on_env`: files and nav are final)."""
+        """A build's pages are about to be converted (MkDocs' `on_nav`: files and nav are final)."""
         self._site = site_digest(config, files, self.figures)
         self._present = {f.src_uri for f in files if is_in(f.src_uri, self.figures)}
         self.hits = self.misses = 0
 
     def end(self) -> None:
-        """The build ended: keep what it used, for the next."""
-        self.entries = {k: v for k, v in self.entries.items() if k in self._used}
-        self.contents = {k: v for k, v in self.contents.items() if k in self._used}
+        """The build ended: keep what it used, for the next; nothing if a config file changed
+        while it ran (its pages were converted with the config as it was read, not as keyed)."""
+        changed = self._config is not None and config_digest(self._config) != self._read
+        self.entries = {k: v for k, v in self.entries.items() if k in self._used and not changed}
+        self.contents = {k: v for k, v in self.contents.items() if k in self._used and not changed}
         self._used = set()
         self._site = None
 
