@@ -2,7 +2,8 @@
 
 Works on a copy of the book in a temporary folder, so the edits it times never touch the
 work tree. Prints a Markdown table, the ratios and whether each target holds, and writes
-the same report to .cache/bench.md.
+the same report to .cache/bench.md. Beside the builds: the author's loop in `mkdocs serve`
+(`loop.py`) and the peer, mkdocs-jupyter executing the same chapters' notebooks (`peer.py`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import loop
+import peer
 from growth import measure
 
 from literate.project import Project
@@ -90,6 +93,7 @@ def importers_of(project: Project, module: str) -> list[str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--skip-make-test", action="store_true", help="do not time the whole test suite")
+    parser.add_argument("--loop-repeat", type=int, default=5, help="samples of each edit in `mkdocs serve`")
     parser.add_argument("--sizes", default="10,50,100", help="chapter counts of the generated books (empty: skip them)")
     args = parser.parse_args()
     rows, checks = [], []
@@ -124,6 +128,11 @@ def main() -> int:
         train, ran_train = book.build()
         rows.append(("code edit in the training chapter (not saved)", train, len(ran_train)))
 
+        # The author's loop, on the warm copy: edits saved in `mkdocs serve`, until the page shows them.
+        loop_results = loop.measure(book.root, args.loop_repeat, env=book.env)
+        # The peer: the notebooks this copy's last build published, stripped, built by mkdocs-jupyter.
+        notebooks, peer_cold, peer_warm = peer.measure(book.root / "site/zh/downloads", Path(folder))
+
         book.clear_caches()
         _, profile = timed(
             [sys.executable, str(ROOT / "benchmarks/stages.py"), "mkdocs.yml", "site-profiled"], book.root, **book.env
@@ -136,6 +145,8 @@ def main() -> int:
     if not args.skip_make_test:
         suite, _ = timed([sys.executable, "-m", "pytest", "-q"], ROOT)
         rows.append(("whole test suite (`make test` after set-up)", suite, "-"))
+
+    # Lighthouse: one call goes here (scripts/lighthouse.py), its lines added to the report below.
 
     checks = [
         ("cold < 1.0 x (a + b)", cold / (floor_a + floor_b), 1.0),
@@ -157,6 +168,21 @@ def main() -> int:
         lines += [f"| {n} | {c:.1f} | {w:.1f} | {c / n:.2f} | {m} |" for n, c, w, m in growth]
     lines += ["", "| target | ratio | holds |", "|---|---:|---|"]
     lines += [f"| {name} | {ratio:.2f} | {'yes' if ratio <= limit else 'NO'} |" for name, ratio, limit in checks]
+    loop_lines, loop_checks = loop.report(loop_results)
+    lines += ["", f"The author's loop (median of {args.loop_repeat}; load average {os.getloadavg()[0]:.1f}):", ""]
+    lines += loop_lines
+    lines += ["", "| loop target | median s | limit s | holds |", "|---|---:|---:|---|"]
+    lines += [f"| {n} | {v:.2f} | {lim:.2f} | {'yes' if v <= lim else 'NO'} |" for n, v, lim in loop_checks]
+    lines += [
+        "",
+        f"The peer: the same {notebooks} chapters' notebooks, outputs stripped, built by mkdocs-jupyter "
+        "with `execute: true` (one edition):",
+        "",
+        "| build | seconds | against this book's (both editions) |",
+        "|---|---:|---:|",
+        f"| peer cold | {peer_cold:.1f} | {peer_cold / cold:.1f} x the cold build |",
+        f"| peer warm | {peer_warm:.1f} | {peer_warm / warm:.1f} x the warm build |",
+    ]
     lines += [
         "",
         f"- prose-only edit executed: {ran_prose or 'nothing'} (target: nothing)",
@@ -167,7 +193,7 @@ def main() -> int:
     print(report)
     (ROOT / ".cache").mkdir(exist_ok=True)
     (ROOT / ".cache/bench.md").write_text(report, encoding="utf-8")
-    failed = [name for name, ratio, limit in checks if ratio > limit]
+    failed = [name for name, ratio, limit in checks + loop_checks if ratio > limit]
     failed += ["prose edit ran chapters"] * bool(ran_prose)
     failed += ["#@save edit ran other chapters"] * (sorted(ran_save) != expected_save)
     failed += ["training edit ran other chapters"] * (ran_train != ["docs/chapters/07-training.md"])

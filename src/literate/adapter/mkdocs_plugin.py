@@ -11,19 +11,28 @@ without MkDocs.
 
 from __future__ import annotations
 
+import functools
 import logging
 import posixpath
+import signal
+import threading
+import time
 from pathlib import Path
 from urllib.parse import urljoin
 
+from jinja2 import Environment
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, CombinedEvent, event_priority
 from mkdocs.structure.files import File, Files
+from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
 
 from literate.adapter.options import LiterateConfig, make_executor
+from literate.adapter.page_cache import RenderedPages
 from literate.adapter.page_rendering import PageRendering
+from literate.adapter.search_cache import IndexedPages
+from literate.adapter.template_cache import CompiledTemplates
 from literate.cache import Cache, drop_unreadable_json, environment_digest, evict_caches, mark_used
 from literate.export.notebook import SetupTexts, export_notebook, site_resolver
 from literate.export.page_notebook import for_page
@@ -33,6 +42,7 @@ from literate.render.cjk import is_cjk_language, join_cjk_lines
 from literate.render.weave import WeaveError, fenced, weave
 from literate.run.execute import ChapterFailure, ChapterRun, ExecutionError
 from literate.run.outputs import Figure, Truncated
+from literate.run.pool import KeptServer
 from literate.source import tangle
 from literate.source.blocks import Chapter, ChapterError, title_end
 from literate.source.translation import differences
@@ -44,8 +54,15 @@ NOTEBOOK_PAGE_RENDERERS = ("mkdocs-jupyter", "nbconvert", "nbformat", "jupyterla
 
 
 class LiteratePlugin(BasePlugin[LiterateConfig]):
+    # MkDocs keeps a plugin that has `on_startup` from one rebuild of `mkdocs serve` to the
+    # next: its state below lasts as long as the serve (the kept execution server), or is reset
+    # by each build (the rest).
     def __init__(self) -> None:
         self.command = "build"
+        self.kept_server: KeptServer | None = None  # while serving: the execution server, kept
+        self.pages: RenderedPages | None = None  # while serving: pages converted by earlier rebuilds
+        self.indexed: IndexedPages | None = None  # while serving: pages' search entries from earlier rebuilds
+        self.templates: CompiledTemplates | None = None  # while serving: the theme's templates, compiled
         self.runs: dict[str, ChapterRun | ChapterFailure] = {}  # page src_uri -> its execution
         self.chapters: dict[Path, Chapter] = {}  # parsed once per build
         self.rendering: PageRendering | None = None
@@ -53,6 +70,18 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         self.command = command
+        if command == "serve":
+            # torch and matplotlib are imported once per serve, not once per rebuild.
+            self.kept_server = KeptServer()
+            self.pages = RenderedPages(self.config.figures_dir)
+            self.indexed = IndexedPages()
+            self.templates = CompiledTemplates()
+            _shut_down_on_termination()
+
+    def on_shutdown(self) -> None:
+        """The serve ends (Ctrl-C, SIGTERM): its execution server and chapters end with it."""
+        if self.kept_server is not None:
+            self.kept_server.close()
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         self.project = Project.load(Path(str(config.config_file_path)).parent)
@@ -63,6 +92,8 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
         self.rendering = PageRendering(self.project.root, self.cache_dir)
         self._register_dot_fence(config, self.rendering)
         self._place_jupyter_cache(config)
+        if self.pages is not None:
+            self.pages.configured(config)
         return config
 
     @staticmethod
@@ -146,13 +177,15 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
         self.wheel_url = self._wheel_file(files, config) if self.config.wheel else None
         if not self.config.execute:
             return files
-        executor = make_executor(self.project, self.config)
+        executor = make_executor(self.project, self.config, self.kept_server)
         # While serving, a failing chapter shows its error on its page and the rest of the site
         # is built; MkDocs' server would otherwise hold every request until the error is fixed.
         keep_going = self.command == "serve"
         try:
             pages = [(file, chapter) for file in files if (chapter := self._chapter(file)) is not None]
+            started = time.perf_counter()
             runs = executor.run_all([chapter for _, chapter in pages], keep_going)
+            took = time.perf_counter() - started
         except (ExecutionError, ChapterError) as exc:
             raise PluginError(str(exc)) from None
         for (file, chapter), run in zip(pages, runs, strict=True):
@@ -167,7 +200,26 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
             if self.config.notebooks:
                 self._add_notebooks(file, run, files, config)
         log.info("literate: %d chapter(s) executed, %d from the cache", len(executor.executed), len(executor.cached))
+        if executor.executed:  # what an edit must wait for at least (benchmarks/loop.py reads it)
+            log.info("literate: execution took %.2f s", took)
         return files
+
+    def on_nav(self, nav: Navigation, *, config: MkDocsConfig, files: Files) -> Navigation:
+        if self.pages is not None:  # the files and the nav are final: the pages' keys can be made
+            self.pages.begin(config, files)
+        return nav
+
+    def on_env(self, env: Environment, *, config: MkDocsConfig, files: Files) -> Environment:
+        if self.indexed is not None:  # every plugin is configured: the search index for this build exists
+            self.indexed.attach(config)
+        if self.templates is not None:
+            env.bytecode_cache = self.templates
+        return env
+
+    def on_pre_page(self, page: Page, *, config: MkDocsConfig, files: Files) -> Page:
+        if self.pages is not None:
+            self.pages.wrap(page)
+        return page
 
     @staticmethod
     def _warn_truncated(run: ChapterRun) -> None:
@@ -244,7 +296,7 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
             f" · [{texts.view}]({posixpath.relpath('notebooks/' + name, page_dir)})"
         )
         lines = markdown.split("\n")
-        at = title_end(markdown)
+        at = _title_end(markdown)
         lines[at:at] = ["", links, ""]
         return "\n".join(lines)
 
@@ -289,18 +341,55 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
             file = files.get_file_from_path(self._figure_uri(svg))
             return None if file is None else posixpath.relpath(file.dest_uri, page_dir)
 
-        return self.rendering.content(html, page, figure_link)
+        rendering = self.rendering
+        if self.pages is None:
+            return rendering.content(html, page, figure_link)
+        return self.pages.content(html, page, lambda link: rendering.content(html, page, link), figure_link)
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:
         self._close_rendering()
+        if self.pages is not None:
+            log.info(
+                "literate: %d page(s) converted, %d unchanged since the last rebuild",
+                self.pages.misses,
+                self.pages.hits,
+            )
+            self.pages.end()
+        if self.indexed is not None:
+            log.info("literate: %d page(s) indexed for search, %d unchanged", self.indexed.misses, self.indexed.hits)
+            self.indexed.end()
         evict_caches(self.cache_dir, self.config.cache_days)  # mkdocs-jupyter's folders too: each build marks its own
 
     def on_build_error(self, *, error: Exception) -> None:
         self._close_rendering()
+        if self.pages is not None:
+            self.pages.end()
+        if self.indexed is not None:
+            self.indexed.end()
 
     def _close_rendering(self) -> None:
         if self.rendering is not None:
             self.rendering.close()
+
+
+# Parsing a chapter for its title line takes a while: each rebuild of a serve asks again for the same text.
+_title_end = functools.lru_cache(maxsize=256)(title_end)
+
+
+def _shut_down_on_termination() -> None:
+    """SIGTERM and SIGHUP end `mkdocs serve` as Ctrl-C does: MkDocs then shuts the server down
+    and calls `on_shutdown`, which ends the execution server. (Their default action ends the
+    process at once, leaving the server to finish its chapters on its own.) A handler someone
+    else installed is left alone."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def interrupt(signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        if signal.getsignal(signum) == signal.SIG_DFL:
+            signal.signal(signum, interrupt)
 
 
 def failure_notice(message: str) -> str:

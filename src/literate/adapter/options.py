@@ -17,6 +17,7 @@ from mkdocs.utils.yaml import yaml_load
 from literate.cache import DEFAULT_KEEP_DAYS
 from literate.project import Project
 from literate.run.execute import DEFAULT_OUTPUT_LIMIT, DEFAULT_TIMEOUT, Executor
+from literate.run.pool import KeptServer
 
 
 class NotebookLinks(base.Config):
@@ -60,10 +61,17 @@ class LiterateConfig(base.Config):
     wheel = opt.Type(bool, default=True)  # serve the tangled package as downloads/<name>-<version>-py3-none-any.whl
 
 
-def make_executor(project: Project, config: LiterateConfig) -> Executor:
+def make_executor(project: Project, config: LiterateConfig, servers: KeptServer | None = None) -> Executor:
+    """The executor the options describe; with `servers`, its runs use (and leave running) that kept server."""
     workers = config.workers or len(os.sched_getaffinity(0))
     return Executor(
-        project, project.root / config.cache_dir, config.timeout, workers, config.preload, config.output_limit
+        project,
+        project.root / config.cache_dir,
+        config.timeout,
+        workers,
+        config.preload,
+        config.output_limit,
+        servers=servers,
     )
 
 

@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from literate import processes as processes_module
 from literate.cache import Cache
 from literate.project import Project
 from literate.run import outputs as outputs_module
@@ -31,7 +32,7 @@ from literate.run import protocol as protocol_module
 from literate.run import toplevel as toplevel_module
 from literate.run import worker as worker_module
 from literate.run.outputs import Output, at_chapter, block_relative, from_json, to_json
-from literate.run.pool import Failed, Pool, ServerFailed, Work
+from literate.run.pool import Failed, KeptServer, Pool, Server, ServerFailed, Work
 from literate.run.protocol import DEFAULT_OUTPUT_LIMIT, BlockRequest, ChapterRequest
 from literate.source.blocks import Block, Chapter
 from literate.source.imports import package_modules
@@ -75,10 +76,13 @@ class Planned:
     key: str
 
 
+EXECUTOR_MODULES = (worker_module, outputs_module, protocol_module, toplevel_module, pool_module)
+
+
 def _fingerprint() -> bytes:
     """This executor's own source: a change to how outputs are made invalidates the cache."""
     digest = hashlib.sha256(sys.version.encode())
-    for module in (worker_module, outputs_module, protocol_module, toplevel_module, pool_module, sys.modules[__name__]):
+    for module in (*EXECUTOR_MODULES, sys.modules[__name__]):
         digest.update(Path(str(module.__file__)).read_bytes())
     return digest.digest()
 
@@ -99,6 +103,8 @@ class Executor:
     output_limit: int = DEFAULT_OUTPUT_LIMIT
     executed: list[str] = field(default_factory=list)
     cached: list[str] = field(default_factory=list)
+    # A server kept from run to run (`mkdocs serve`); None: each run starts and ends its own.
+    servers: KeptServer | None = None
 
     def __post_init__(self) -> None:
         self.cache_dir = Path(self.cache_dir)
@@ -212,7 +218,10 @@ class Executor:
         if not plan:
             return runs
         by_position = {p.position: p for p in plan}
-        pool = Pool(self.workers, self.timeout, self.preload, self.project.root)
+        server = None
+        if self.servers is not None:
+            server = self.servers.get(self._server_key(), lambda: Server(self.preload, self.project.root))
+        pool = Pool(self.workers, self.timeout, self.preload, self.project.root, server)
         try:
             for ended in pool.run([self._work(p) for p in plan], keep_going):
                 planned = by_position[ended.position]
@@ -232,6 +241,17 @@ class Executor:
         except ServerFailed as exc:
             raise ExecutionError(str(exc)) from None
         return runs
+
+    def _server_key(self) -> str:
+        """What a kept server must be started anew for: what it imported (the preload list, at
+        the versions the lock file pins), where, and the code it runs (every module it loads
+        from this package, read from disk: an edit to the executor restarts it)."""
+        digest = hashlib.sha256(_fingerprint())
+        digest.update(Path(str(processes_module.__file__)).read_bytes())
+        digest.update(json.dumps([sys.executable, str(self.project.root), self.preload]).encode())
+        if self.project.lock and self.project.lock.exists():
+            digest.update(self.project.lock.read_bytes())
+        return digest.hexdigest()
 
     def _work(self, planned: Planned) -> Work:
         chapter = planned.chapter

@@ -8,6 +8,7 @@ reported with the chapter file and line of the block it was in.
 
 from __future__ import annotations
 
+import itertools
 import os
 import platform
 import select
@@ -17,7 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -72,6 +73,7 @@ class Running:
     """A chapter whose process the server has been asked to start."""
 
     work: Work
+    number: int  # the job's number with the server
     reply_file: Path
     deadline: float
     started: float = field(default_factory=time.monotonic)
@@ -125,11 +127,12 @@ def outcome(job: Running, exit_code: int, timeout: float) -> Finished | Failed:
     )
 
 
-class Pool:
-    """Runs chapters, at most `workers` at once, in processes forked from one server."""
+class Server:
+    """The execution server (`python -m literate.run.worker`): imports `preload` once, then forks
+    a process per chapter. One build's own, or kept for every rebuild of `mkdocs serve`
+    (`KeptServer`); either way it serves one run at a time."""
 
-    def __init__(self, workers: int, timeout: float, preload: list[str], cwd: Path):
-        self.workers, self.timeout = max(1, workers), timeout
+    def __init__(self, preload: list[str], cwd: Path):
         # Not the build's own settings (LITERATE_WORKERS, ...): a chapter must compute the same
         # bytes however the build runs it, and even the size of the environment shifts where the
         # server's memory lies, and with it the last bits of some vectorized sums.
@@ -139,7 +142,7 @@ class Pool:
             environment.setdefault(key, value)
         # In the build's process group, so a signal that stops the build stops the server too;
         # its chapter processes die with it.
-        self.server = subprocess.Popen(
+        self.process = subprocess.Popen(
             [*_FIXED_ADDRESSES, sys.executable, "-m", "literate.run.worker", *preload],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -147,18 +150,82 @@ class Pool:
             env=environment,
         )
         self._buffer = b""
+        # Job numbers are never reused, so a message about a job of an earlier run (one stopped
+        # as that run ended) cannot be taken for one of this run.
+        self._numbers = itertools.count()
 
-    def _messages(self, timeout: float) -> list[ServerMessage]:
+    def number(self) -> int:
+        return next(self._numbers)
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def messages(self, timeout: float) -> list[ServerMessage]:
         """The server's messages that arrive within `timeout` seconds (at least one, unless it runs out)."""
-        assert self.server.stdout is not None
-        fd = self.server.stdout.fileno()
+        assert self.process.stdout is not None
+        fd = self.process.stdout.fileno()
         if b"\n" not in self._buffer and select.select([fd], [], [], max(0.0, timeout))[0]:
             chunk = os.read(fd, 1 << 16)
             if not chunk:
-                raise ServerFailed(f"the execution server stopped (exit code {self.server.wait()})")
+                raise ServerFailed(f"the execution server stopped (exit code {self.process.wait()})")
             self._buffer += chunk
         *lines, self._buffer = self._buffer.split(b"\n")
         return [message_from_line(line) for line in lines]
+
+    def send(self, job: Job) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.write(job.to_line())
+        self.process.stdin.flush()
+
+    def close(self) -> None:
+        """End the server: closing its input lets it finish; it is killed if it does not."""
+        finish(self.process)
+
+
+class KeptServer:
+    """One server for every build of a long-lived process (`mkdocs serve`): started on first use,
+    started anew when what it imported or runs changes (its `key`: the lock file, the preload
+    list, the executor's source), and ended by `close` (when the serve ends)."""
+
+    def __init__(self) -> None:
+        self.server: Server | None = None
+        self.key: str | None = None
+        self.started = 0  # servers started so far (the tests count them)
+
+    def get(self, key: str, start: Callable[[], Server]) -> Server:
+        if self.server is not None and (self.key != key or not self.server.alive()):
+            self.close()
+        if self.server is None:
+            self.server, self.key = start(), key
+            self.started += 1
+        return self.server
+
+    def close(self) -> None:
+        """End the server now, and any chapter it still runs (its SIGTERM handler ends them)."""
+        if self.server is not None:
+            if self.server.alive():
+                self.server.process.terminate()
+            self.server.close()
+            self.server, self.key = None, None
+
+
+class Pool:
+    """Runs chapters, at most `workers` at once, in processes forked from one server.
+
+    With `server` the pool uses that (kept) server and leaves it running; without, it starts
+    its own and ends it when the run ends."""
+
+    def __init__(self, workers: int, timeout: float, preload: list[str], cwd: Path, server: Server | None = None):
+        self.workers, self.timeout = max(1, workers), timeout
+        self.own_server = server is None
+        self.server = Server(preload, cwd) if server is None else server
+        self._held: list[ServerMessage] = []  # read while looking for a process id, not yet handled
+
+    def _messages(self, timeout: float) -> list[ServerMessage]:
+        if self._held:
+            held, self._held = self._held, []
+            return held
+        return self.server.messages(timeout)
 
     def run(self, work: list[Work], keep_going: bool = False) -> Iterator[Finished | Failed]:
         """Run every chapter; yield a `Finished` or `Failed` for each as it ends.
@@ -168,16 +235,17 @@ class Pool:
         then always among those yielded, whatever the number of workers or the timing.
         """
         pending = sorted(work, key=lambda w: w.position)
-        running: dict[int, Running] = {}
+        running: dict[int, Running] = {}  # by job number
         first_failure = len(work) + 1 + max((w.position for w in work), default=0)
         with tempfile.TemporaryDirectory(prefix="literate-") as folder:
             try:
                 while pending or running:
                     while pending and len(running) < self.workers:
                         item = pending.pop(0)
-                        job = Running(item, Path(folder) / f"{item.position}.jsonl", time.monotonic() + self.timeout)
-                        running[item.position] = job
-                        self._send(Job(item.position, str(job.reply_file), item.request))
+                        number = self.server.number()
+                        job = Running(item, number, Path(folder) / f"{number}.jsonl", time.monotonic() + self.timeout)
+                        running[number] = job
+                        self.server.send(Job(number, str(job.reply_file), item.request))
                     deadlines = [job.deadline for job in running.values() if not job.timed_out]
                     wait = min(deadlines) - time.monotonic() if deadlines else 1.0
                     for message in self._messages(wait):
@@ -187,15 +255,16 @@ class Pool:
                         if isinstance(message, Started):
                             job.pid = message.pid
                             continue
-                        del running[job.work.position]
+                        del running[message.job]
                         result = outcome(job, message.exit_code, self.timeout)
                         yield result
                         if isinstance(result, Failed) and not keep_going:
                             first_failure = min(first_failure, result.position)
                             pending = [w for w in pending if w.position < first_failure]
-                            for later in [j for j in running.values() if j.work.position > first_failure]:
-                                later.stop()  # its exit message will come; it is then dropped
-                                del running[later.work.position]
+                            for number, later in list(running.items()):
+                                if later.work.position > first_failure:
+                                    self._stop(later)  # its exit message will come; it is then dropped
+                                    del running[number]
                     now = time.monotonic()
                     for job in running.values():
                         if job.deadline <= now and not job.timed_out and job.pid is not None:
@@ -203,14 +272,32 @@ class Pool:
                             job.stop()
             finally:
                 for job in running.values():
-                    job.stop()
-                self.close()
+                    self._stop(job)
+                if self.own_server:
+                    self.close()
 
-    def _send(self, job: Job) -> None:
-        assert self.server.stdin is not None
-        self.server.stdin.write(job.to_line())
-        self.server.stdin.flush()
+    def _stop(self, job: Running) -> None:
+        """Stop a chapter's process; a kept server outlives this run, so a chapter it was asked
+        to start must be stopped even before the server has said which process it is."""
+        if job.pid is None and not self.own_server:
+            self._learn_pid(job)
+        job.stop()
+
+    def _learn_pid(self, job: Running, patience: float = 5.0) -> None:
+        """Read the server's messages until the one naming `job`'s process (or until `patience`
+        runs out: then the server, unanswering, is ended, and its chapters with it)."""
+        deadline = time.monotonic() + patience
+        try:
+            while job.pid is None and time.monotonic() < deadline:
+                for message in self.server.messages(deadline - time.monotonic()):
+                    if isinstance(message, Started) and message.job == job.number:
+                        job.pid = message.pid
+                    else:
+                        self._held.append(message)  # another job's: the run handles it
+        except ServerFailed:
+            return
+        if job.pid is None:
+            self.close()
 
     def close(self) -> None:
-        """End the server: closing its input lets it finish; it is killed if it does not."""
-        finish(self.server)
+        self.server.close()

@@ -1,0 +1,267 @@
+"""The author's loop: an edit saved in `mkdocs serve`, until the served page shows it (issue 27).
+
+Serves the Chinese edition of a copy of the book (the work tree is never touched) and, after
+the first build has warmed the caches, times three edits, each `--repeat` times:
+
+- a prose sentence added to chapter 3 (runs nothing);
+- a `print` added to chapter 7's last block (runs chapter 7);
+- the docstring of a `#@save` definition in chapter 4 (runs every chapter that imports it).
+
+Each time is from the file's save to the first answer of the page that holds the edit, the
+page asked for every 50 ms, as an author's browser would reload it. Beside it: what the edit
+must wait for at least (the chapter's run, or the dependent chapters' run side by side, from
+the serve's log), and the CPU-seconds the serve and its processes spent. Run it alone:
+`python benchmarks/loop.py`, or from `make bench` (`bench.py` calls `measure`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import queue
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+
+from literate.project import Project
+from literate.source.blocks import parse_file
+
+ROOT = Path(__file__).resolve().parents[1]
+POLL = 0.05  # seconds between two requests for the page
+EXECUTED = re.compile(r"literate: executed (\S+) in ([\d.]+) s")
+EXECUTION = re.compile(r"literate: execution took ([\d.]+) s")
+
+
+@dataclass(frozen=True)
+class Edit:
+    """One kind of edit: the chapter it changes, and how (`change(text, n)` for its n-th time)."""
+
+    name: str
+    chapter: str  # docs/chapters/... of the copy
+    page: str  # the page that must show it, under the edition's address
+    change: object  # Callable[[str, int], tuple[str, str]]: new text, and the marker the page must hold
+
+
+@dataclass(frozen=True)
+class Sample:
+    seconds: float  # save -> the page shows the edit
+    necessary: float  # the execution the edit needs (0 for prose)
+    cpu: float  # CPU-seconds of the serve and every process below it, over the same span
+    executed: tuple[str, ...]
+
+
+def prose(text: str, n: int) -> tuple[str, str]:
+    marker = f"Loop benchmark sentence number {n}."
+    at = text.index("\n## ")
+    return text[:at] + f"\n{marker}\n" + text[at:], marker
+
+
+def code_print(text: str, n: int) -> tuple[str, str]:
+    """A print at the start of the chapter's last Python block; its output (not its code) is the marker."""
+    block = parse_file_text(text).python_blocks[-1]
+    lines = text.split("\n")
+    lines.insert(block.line - 1, f'print("loop", "bench", {n})')
+    return "\n".join(lines), f"loop bench {n}"
+
+
+def saved_docstring(text: str, n: int) -> tuple[str, str]:
+    """The first docstring of a `#@save` chapter: the package changes, every importer runs again."""
+    marker = f"(loop edit {n})"
+    at = text.index('"""') + 3
+    return text[:at] + marker + " " + text[at:], marker
+
+
+def parse_file_text(text: str):
+    with tempfile.NamedTemporaryFile("w", suffix=".md", encoding="utf-8", delete=False) as file:
+        file.write(text)
+    try:
+        return parse_file(Path(file.name))
+    finally:
+        os.unlink(file.name)
+
+
+EDITS = (
+    Edit("prose edit, chapter 3", "docs/chapters/03-parameters.md", "chapters/03-parameters/", prose),
+    Edit("code edit (a print), chapter 7", "docs/chapters/07-training.md", "chapters/07-training/", code_print),
+    Edit("`#@save` edit, chapter 4", "docs/chapters/04-model.md", "chapters/04-model/", saved_docstring),
+)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def cpu_seconds(process: psutil.Process) -> float:
+    """CPU time of `process` and of every process below it, living or ended and waited for."""
+    total = 0.0
+    for each in [process, *process.children(recursive=True)]:
+        try:
+            times = each.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system + times.children_user + times.children_system
+    return total
+
+
+class Serve:
+    """`mkdocs serve` of a book's Chinese edition, its log collected as it comes."""
+
+    def __init__(self, book: Path, env: dict[str, str]):
+        self.port = free_port()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "mkdocs", "serve", "--dev-addr", f"127.0.0.1:{self.port}", "--livereload"],
+            cwd=book,
+            env={**os.environ, "NO_MKDOCS_2_WARNING": "1", **env},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.psutil = psutil.Process(self.process.pid)
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.base = ""
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.process.stderr is not None
+        for line in self.process.stderr:
+            self.lines.put(line)
+
+    def log_until(self, text: str, timeout: float) -> list[str]:
+        seen, deadline = [], time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                line = self.lines.get(timeout=0.2)
+            except queue.Empty:
+                if self.process.poll() is not None:
+                    sys.exit("mkdocs serve ended:\n" + "".join(seen))
+                continue
+            seen.append(line)
+            if text in line:
+                return seen
+        sys.exit(f"no {text!r} in mkdocs serve's log within {timeout} s:\n" + "".join(seen[-30:]))
+
+    def start(self, timeout: float) -> None:
+        line = self.log_until("Serving on", timeout)[-1]
+        self.base = line.split("Serving on ", 1)[1].strip()
+
+    def page(self, path: str) -> str:
+        with urllib.request.urlopen(self.base + path, timeout=120) as response:
+            return response.read().decode("utf-8")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def time_edit(serve: Serve, book: Path, edit: Edit, n: int) -> Sample:
+    path = book / edit.chapter
+    original = path.read_text(encoding="utf-8")
+    text, marker = edit.change(original, n)  # type: ignore[operator]
+    while not serve.lines.empty():  # the log from here on is this edit's
+        serve.lines.get()
+    cpu_before = cpu_seconds(serve.psutil)
+    path.write_text(text, encoding="utf-8")
+    saved = time.perf_counter()
+    while marker not in serve.page(edit.page):
+        time.sleep(POLL)
+    seconds = time.perf_counter() - saved
+    log = serve.log_until("Reloading browsers", 60)
+    cpu = cpu_seconds(serve.psutil) - cpu_before
+    runs = [(name, float(s)) for line in log for name, s in EXECUTED.findall(line)]
+    walls = [float(s) for line in log for s in EXECUTION.findall(line)]
+    # Put back, so that each sample is the same edit of the same text; the rebuild that follows
+    # is waited for, and runs what the edit ran (its outputs are cached: it is quick).
+    path.write_text(original, encoding="utf-8")
+    serve.log_until("Reloading browsers", 600)
+    return Sample(seconds, walls[0] if walls else 0.0, cpu, tuple(name for name, _ in runs))
+
+
+def measure(
+    book: Path, repeat: int = 5, env: dict[str, str] | None = None, edits: tuple[Edit, ...] = EDITS
+) -> list[tuple[Edit, list[Sample]]]:
+    """Serve `book` (a copy of the project), let the first build warm the caches, time each edit."""
+    serve = Serve(book, env or {"PYTHONPATH": str(book / "src")})
+    try:
+        serve.start(timeout=1800)
+        results = []
+        for edit in edits:
+            # Numbers never used before, so a code edit always runs (it is never in the cache).
+            first = int(time.time() * 1000) % 10**9
+            samples = [time_edit(serve, book, edit, first + n) for n in range(repeat)]
+            results.append((edit, samples))
+        return results
+    finally:
+        serve.stop()
+
+
+def report(results: list[tuple[Edit, list[Sample]]]) -> tuple[list[str], list[tuple[str, float, float]]]:
+    """Markdown lines, and the checks: (target, measured median, limit)."""
+    lines = [
+        "| edit (Chinese edition, `mkdocs serve`) | median s | min-max s | necessary s (execution) "
+        "| CPU-seconds | chapters executed |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    checks = []
+    for edit, samples in results:
+        seconds = [s.seconds for s in samples]
+        necessary = statistics.median(s.necessary for s in samples)
+        median = statistics.median(seconds)
+        cpu = statistics.median(s.cpu for s in samples)
+        counts = sorted({len(s.executed) for s in samples})
+        lines.append(
+            f"| {edit.name} | {median:.2f} | {min(seconds):.2f}-{max(seconds):.2f} | {necessary:.2f} "
+            f"| {cpu:.1f} | {'/'.join(map(str, counts))} |"
+        )
+        checks.append((f"{edit.name}: visible <= necessary + 1.0 s", median, necessary + 1.0))
+    return lines, checks
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeat", type=int, default=5, help="samples of each edit (the median is reported)")
+    parser.add_argument("--edits", default="1,2,3", help="which edits, by number (1 prose, 2 code, 3 `#@save`)")
+    parser.add_argument("--keep", type=Path, help="work in this folder and keep it (a second run starts warm)")
+    args = parser.parse_args()
+    folder = args.keep or Path(tempfile.mkdtemp(prefix="literate-loop-"))
+    book = folder / "book"
+    try:
+        if not book.exists():
+            Project.load(ROOT).copy_to(book)
+            (book / "node_modules").symlink_to(ROOT / "node_modules")  # KaTeX, for the math
+        else:  # a kept copy, warm: the tool as it is now
+            shutil.rmtree(book / "src/literate")
+            shutil.copytree(ROOT / "src/literate", book / "src/literate")
+        print(f"load average before: {' '.join(f'{x:.1f}' for x in os.getloadavg())}", file=sys.stderr)
+        chosen = tuple(EDITS[int(n) - 1] for n in args.edits.split(","))
+        lines, checks = report(measure(book, args.repeat, edits=chosen))
+        print(f"load average after: {' '.join(f'{x:.1f}' for x in os.getloadavg())}", file=sys.stderr)
+    finally:
+        if args.keep is None:
+            shutil.rmtree(folder, ignore_errors=True)
+    lines += ["", "| target | measured s | limit s | holds |", "|---|---:|---:|---|"]
+    lines += [
+        f"| {name} | {value:.2f} | {limit:.2f} | {'yes' if value <= limit else 'NO'} |" for name, value, limit in checks
+    ]
+    print("\n".join(lines))
+    return 0 if all(value <= limit for _, value, limit in checks) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

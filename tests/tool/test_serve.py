@@ -1,0 +1,324 @@
+"""`mkdocs serve` keeps one execution server for all its rebuilds and ends it with itself (issue 27)."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import psutil
+import pytest
+from builds import free_port
+
+from literate.project import Project
+from literate.source import tangle
+
+pytestmark = pytest.mark.slow
+
+PYPROJECT = '[tool.literate]\nchapters = "docs/chapters"\npackage = "pkg"\npackage_dir = "src/pkg"\n'
+MKDOCS = """\
+site_name: Fixture
+theme:
+  name: material
+  font: false
+markdown_extensions:
+  - attr_list
+  - pymdownx.superfences
+plugins:
+  - search
+  - literate:
+      preload: [fractions]
+"""
+SAVED = """\
+---
+module: shapes
+---
+# Shapes
+
+```{.python continuation}
+def area(r):  #@save
+    return 3 * r * r
+```
+"""
+# Each run reports whether an earlier run's state leaked into it, then leaves some behind.
+PROBE = """\
+# Probe
+
+```{.python continuation}
+import fractions, os
+from pkg import area
+print("run", 1, "leaked:", hasattr(fractions, "leaked"), "area:", area(2))
+fractions.leaked = True
+```
+"""
+
+FIGURE = """\
+# Figure
+
+```{.python continuation}
+import matplotlib.pyplot as plt
+fig, ax = plt.subplots(figsize=(2, 2))
+ax.plot([1, 2, 3])
+ax.set_title("A line");
+```
+"""
+
+
+@pytest.fixture
+def book(tmp_path: Path) -> Path:
+    (tmp_path / "pyproject.toml").write_text(PYPROJECT)
+    (tmp_path / "mkdocs.yml").write_text(MKDOCS)
+    chapters = tmp_path / "docs" / "chapters"
+    chapters.mkdir(parents=True)
+    (tmp_path / "docs" / "index.md").write_text("# Fixture\n")
+    (chapters / "01-shapes.md").write_text(SAVED)
+    (chapters / "02-probe.md").write_text(PROBE)
+    tangle.write(Project.load(tmp_path))
+    return tmp_path
+
+
+class Serve:
+    """`mkdocs serve` on the book, its log read line by line as it comes."""
+
+    def __init__(self, book: Path):
+        self.book = book
+        environment = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "PYTHONPATH": str(book / "src")}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "mkdocs", "serve", "--dev-addr", f"127.0.0.1:{free_port()}", "--livereload"],
+            cwd=book,
+            env=environment,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.log: list[str] = []
+        self.base = ""
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.process.stderr is not None
+        for line in self.process.stderr:
+            self.lines.put(line)
+
+    def wait_for(self, text: str, timeout: float = 120) -> list[str]:
+        """The log lines up to the first that holds `text` (read from where the last wait stopped)."""
+        seen, deadline = [], time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                line = self.lines.get(timeout=0.2)
+            except queue.Empty:
+                assert self.process.poll() is None, "mkdocs serve ended:\n" + "".join(self.log + seen)
+                continue
+            seen.append(line)
+            if "Serving on " in line:
+                self.base = line.split("Serving on ", 1)[1].strip()
+            if text in line:
+                self.log += seen
+                return seen
+        raise AssertionError(f"no {text!r} in the log within {timeout} s:\n" + "".join(self.log + seen))
+
+    def rebuild(self, path: str, old: str, new: str) -> list[str]:
+        """Edit a file of the book; the log of the rebuild that follows."""
+        file = self.book / path
+        text = file.read_text()
+        assert old in text, (path, old)
+        file.write_text(text.replace(old, new))
+        self.wait_for("Detected file changes")
+        return self.wait_for("Reloading browsers")
+
+    def page(self, path: str) -> str:
+        with urllib.request.urlopen(self.base + path, timeout=60) as response:
+            return response.read().decode()
+
+    def servers(self) -> list[int]:
+        """The execution servers below the serve."""
+        return [
+            p.pid
+            for p in psutil.Process(self.process.pid).children(recursive=True)
+            if "literate.run.worker" in " ".join(p.cmdline())
+        ]
+
+
+def processes_in(folder: Path) -> list[psutil.Process]:
+    """Every process working in `folder` (the server and the chapters run there), but this one."""
+    found = []
+    for process in psutil.process_iter(["cwd", "pid"]):
+        if process.info["cwd"] == str(folder) and process.info["pid"] != os.getpid():
+            found.append(process)
+    return found
+
+
+def no_process_left(folder: Path, within: float = 10) -> list[str]:
+    deadline = time.monotonic() + within
+    while (left := processes_in(folder)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return [" ".join(p.cmdline()) for p in left if p.is_running()]
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_one_server_for_every_rebuild_and_none_left_after_the_serve(book, signum):
+    serve = Serve(book)
+    try:
+        first = serve.wait_for("Serving on")
+        assert any("executed docs/chapters/02-probe.md" in line for line in first), "".join(first)
+        server = serve.servers()
+        assert len(server) == 1, server
+
+        for run in (2, 3):
+            log = serve.rebuild("docs/chapters/02-probe.md", f'"run", {run - 1}', f'"run", {run}')
+            assert any("executed docs/chapters/02-probe.md" in line for line in log), "".join(log)
+            assert serve.servers() == server, "the rebuild used the server the serve started"
+        cached = book / ".cache/literate/execution"
+        texts = "".join(p.read_text() for p in cached.glob("*.json"))
+        for run in (1, 2, 3):
+            # Every run started clean: no state from the runs before it, on the same server.
+            assert f"run {run} leaked: False area: 12" in texts.replace('"', "").replace(",", ""), texts
+
+        # A chapter still running when the serve is stopped ends with it.
+        started = book / "started"
+        (book / "docs/chapters/02-probe.md").write_text(
+            PROBE.replace(
+                'print("run", 1', f'open({str(started)!r}, "w").close(); import time; time.sleep(120); print("run", 1'
+            )
+        )
+        deadline = time.monotonic() + 60
+        while not started.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert started.exists(), "".join(serve.log)
+        serve.process.send_signal(signum)
+        serve.process.wait(timeout=30)
+    finally:
+        if serve.process.poll() is None:
+            serve.process.kill()
+    assert no_process_left(book) == []
+
+
+def test_the_server_starts_anew_when_what_it_preloads_changes(book):
+    serve = Serve(book)
+    try:
+        serve.wait_for("Serving on")
+        (before,) = serve.servers()
+        serve.rebuild("mkdocs.yml", "preload: [fractions]", "preload: [fractions, decimal]")
+        serve.rebuild("docs/chapters/02-probe.md", '"run", 1', '"run", 2')  # a run after the change
+        (after,) = serve.servers()
+        assert after != before and not psutil.pid_exists(before)
+        assert "decimal" in psutil.Process(after).cmdline()
+        serve.rebuild("docs/chapters/02-probe.md", '"run", 2', '"run", 3')
+        assert serve.servers() == [after], "kept again once restarted"
+    finally:
+        serve.process.terminate()
+        serve.process.wait(timeout=30)
+    assert no_process_left(book) == []
+
+
+def test_a_build_starts_and_ends_its_own_server(book):
+    environment = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "PYTHONPATH": str(book / "src")}
+    result = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict"], cwd=book, env=environment, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert "executed docs/chapters/02-probe.md" in result.stderr
+    assert no_process_left(book, within=0) == []
+
+
+def test_a_rebuild_converts_only_the_pages_whose_inputs_changed(book):
+    index = book / "docs/index.md"
+    index.write_text("# Fixture\n\nFirst words. A link that leads nowhere: [gone](gone.md).\n")
+    (book / "docs/chapters/03-figure.md").write_text(FIGURE)
+    serve = Serve(book)
+    try:
+        first = "".join(serve.wait_for("Serving on"))
+        assert "4 page(s) converted, 0 unchanged" in first, first
+
+        # A new figure (a new file, named by its content) changes its own page only.
+        log = "".join(serve.rebuild("docs/chapters/03-figure.md", "[1, 2, 3]", "[3, 2, 1]"))
+        assert "executed docs/chapters/03-figure.md" in log and "1 page(s) converted, 3 unchanged" in log, log
+
+        log = "".join(serve.rebuild("docs/index.md", "First words.", "Second words."))
+        assert "1 page(s) converted, 3 unchanged" in log, log
+        assert "1 page(s) indexed for search, 3 unchanged" in log, log
+        assert "Second words." in serve.page("")
+        # The search index, partly from earlier rebuilds, is the one a build of the same pages makes.
+        served = json.loads(serve.page("search/search_index.json"))
+        assert "Second words." in json.dumps(served, ensure_ascii=False)
+        environment = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "PYTHONPATH": str(book / "src")}
+        built = book / "built"
+        subprocess.run(
+            [sys.executable, "-m", "mkdocs", "build", "--site-dir", str(built)], cwd=book, env=environment, check=True
+        )
+        assert served == json.loads((built / "search/search_index.json").read_text())
+        # A page taken unchanged still reports what converting it reported.
+        log = "".join(serve.rebuild("docs/chapters/01-shapes.md", "# Shapes", "# Shapes and areas"))
+        assert "1 page(s) converted, 3 unchanged" in log, log
+        assert "gone.md" in log, "the broken link is reported on every rebuild"
+
+        # What every page depends on changes every page: the files (links) and the config.
+        (book / "docs/gone.md").write_text("# Gone\n\nHere after all.\n")
+        log = "".join(serve.wait_for("Reloading browsers"))
+        assert "5 page(s) converted, 0 unchanged" in log, log
+        assert 'href="gone/"' in serve.page(""), "the link now leads to the new page"
+        log = "".join(serve.rebuild("mkdocs.yml", "site_name: Fixture", "site_name: Fixture\nsite_description: d"))
+        assert "5 page(s) converted, 0 unchanged" in log, log
+    finally:
+        serve.process.terminate()
+        serve.process.wait(timeout=30)
+
+
+def test_an_edited_template_is_compiled_again(book):
+    overrides = book / "overrides"
+    overrides.mkdir()
+    (overrides / "main.html").write_text(
+        '{% extends "base.html" %}\n{% block content %}OVERRIDE-ONE {{ super() }}{% endblock %}\n'
+    )
+    edit_config = (
+        (book / "mkdocs.yml").read_text().replace("  name: material\n", "  name: material\n  custom_dir: overrides\n")
+    )
+    (book / "mkdocs.yml").write_text(edit_config)
+    serve = Serve(book)
+    try:
+        serve.wait_for("Serving on")
+        assert "OVERRIDE-ONE" in serve.page("")
+        (overrides / "main.html").write_text((overrides / "main.html").read_text().replace("ONE", "TWO"))
+        serve.rebuild("docs/index.md", "# Fixture", "# Fixture again")  # the theme folder is not watched
+        page = serve.page("")
+        assert "OVERRIDE-TWO" in page and "OVERRIDE-ONE" not in page
+    finally:
+        serve.process.terminate()
+        serve.process.wait(timeout=30)
+
+
+def test_a_config_edited_while_a_build_runs_keeps_nothing_that_build_made(book):
+    from mkdocs.config import load_config
+    from mkdocs.structure.files import File, Files
+    from mkdocs.structure.pages import Page
+
+    from literate.adapter.page_cache import RenderedPages
+
+    def build_once(pages: RenderedPages, during=lambda: None) -> list[str]:
+        """One build's worth of the cache's calls; the pages it had to make."""
+        config = load_config(str(book / "mkdocs.yml"))
+        pages.configured(config)
+        during()
+        file = File("index.md", config.docs_dir, config.site_dir, config.use_directory_urls)
+        pages.begin(config, Files([file]))
+        made: list[str] = []
+        page = Page("Home", file, config)
+        pages.content("<p>home</p>", page, lambda link: made.append("home") or "<p>home, styled</p>", lambda svg: None)
+        pages.end()
+        return made
+
+    pages = RenderedPages("assets/figures")
+    assert build_once(pages) == ["home"]
+    assert build_once(pages) == [], "kept from the build before"
+    config = book / "mkdocs.yml"
+    # The edit lands after the build read its config: what it made under the new key is dropped.
+    build_once(pages, during=lambda: config.write_text(config.read_text() + "site_description: edited\n"))
+    assert build_once(pages) == ["home"]
