@@ -69,7 +69,7 @@ def config_files(config: MkDocsConfig) -> list[Path]:
     return found
 
 
-def site_digest(config: MkDocsConfig, files: Files, figures: str) -> hashlib._Hash:
+def site_digest(config: MkDocsConfig, files: Files, figures: str) -> str:
     """What every page's conversion depends on beyond its own Markdown: the configuration (every
     byte of its files, so the extensions' options, the nav and the theme too) and every file's
     source path, address and inclusion (the links), except the figures (folder `figures`): they
@@ -78,7 +78,7 @@ def site_digest(config: MkDocsConfig, files: Files, figures: str) -> hashlib._Ha
     digest = hashlib.sha256(config_digest(config).encode())
     listing = sorted((f.src_uri, f.dest_uri, f.url, str(f.inclusion)) for f in files if not is_in(f.src_uri, figures))
     digest.update(json.dumps([config.docs_dir, config.use_directory_urls, listing]).encode())
-    return digest
+    return digest.hexdigest()
 
 
 def config_digest(config: MkDocsConfig) -> str:
@@ -110,7 +110,7 @@ class RenderedPages:
         self.entries: dict[str, Rendered] = {}
         self.contents: dict[str, Content] = {}
         self._used: set[str] = set()
-        self._site: hashlib._Hash | None = None
+        self._site: str | None = None
         self._config: MkDocsConfig | None = None
         self._read = ""  # the config files' digest when the build read them
         self.hits = self.misses = 0
@@ -136,9 +136,7 @@ class RenderedPages:
 
     def _key(self, *parts: str) -> str:
         assert self._site is not None, "begin() comes first"
-        digest = self._site.copy()
-        digest.update(json.dumps(parts).encode())
-        return digest.hexdigest()
+        return hashlib.sha256(json.dumps([self._site, *parts]).encode()).hexdigest()
 
     def wrap(self, page: Page) -> None:
         """Make `page.render` answer from the cache when its inputs are those of an earlier rebuild."""
@@ -162,7 +160,7 @@ class RenderedPages:
                     logging.getLogger(record.name).handle(record)
             page.content = entry.content
             page.toc = copy.deepcopy(entry.toc)
-            page._title_from_render = entry.title
+            page.title = entry.title  # MkDocs' title is a property a plugin may set
             page.present_anchor_ids = set(entry.anchors)
             if entry.links is not None:
                 page.links_to_anchors = {
@@ -189,7 +187,7 @@ class RenderedPages:
         return Rendered(
             page.content,
             copy.deepcopy(page.toc),
-            page._title_from_render,
+            page.title,
             set(page.present_anchor_ids or ()),
             None if links is None else {f.src_uri: dict(a) for f, a in links.items()},
             collect.records,
