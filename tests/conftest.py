@@ -64,7 +64,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
 
 # The files that take longest, in the order the workers should start them (`make test` runs
-# pytest-xdist with `--dist loadfile --loadscope-no-reorder`: a worker takes the next file in
+# pytest-xdist with `--dist loadfile --no-loadscope-reorder`: a worker takes the next file in
 # collection order when it is nearly done, instead of the files with the most tests first). The
 # two page crawls first, one per worker: they wait for the site build, which meanwhile has the
 # cores, then crawl side by side; then the other tests of the built site, then the toolchain's
