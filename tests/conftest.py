@@ -69,7 +69,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 # two page crawls first, one per worker: they wait for the site build, which meanwhile has the
 # cores, then crawl side by side; then the other tests of the built site, then the toolchain's
 # and the package's longest; every other file after them in `testpaths` order, the doc tests
-# (one small file per chapter) last, so both workers stay busy to the end.
+# (one small file per chapter) last but the two longest, so both workers stay busy to the end.
 LONGEST_FIRST = [
     "tests/browser/test_every_page_zh.py",
     "tests/browser/test_every_page_en.py",
@@ -84,6 +84,8 @@ LONGEST_FIRST = [
     "tests/package/test_lessons.py",
     "tests/tool/test_execute.py",
     "tests/tool/test_build_faults.py",
+    "docs/chapters/13-why-minibatches.md",  # the two longest chapters' doc tests
+    "docs/chapters/14-common-bugs.md",
 ]
 
 
