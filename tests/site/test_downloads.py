@@ -131,6 +131,62 @@ assert {n for n in dir() if not n.startswith("_")} <= {"In", "Out", "exit", "qui
 """
 
 
+def run_fresh(notebook, kernel: KernelManager, folder: Path, scratch: Path) -> None:
+    """Run `notebook` in `kernel` in `folder`, FRESH_START first (as its first cell)."""
+    fresh = {"FOLDER": str(folder), "SCRATCH": str(scratch), "PACKAGE": PROJECT.package}
+    start = re.sub("|".join(fresh), lambda m: repr(fresh[m[0]]), FRESH_START)
+    notebook.cells.insert(0, nbformat.v4.new_code_cell(start))
+    client = NotebookClient(notebook, km=kernel, timeout=300)
+    try:
+        client.execute()
+    finally:  # the kernel is the module's; this notebook's connection to it ends here
+        if client.kc is not None:
+            client.kc.stop_channels()
+
+
+def test_a_notebook_sees_nothing_an_earlier_one_left_in_the_shared_kernel(kernel, tmp_path_factory):
+    """The first notebook leaves a name, the package (from an importer like a package cell's), a
+    module of its own folder on the path, an open figure and changed settings; the next one finds
+    none of them."""
+    scratch = tmp_path_factory.getbasetemp()
+    first, second = tmp_path_factory.mktemp("first"), tmp_path_factory.mktemp("second")
+    leave = f"""
+import importlib.abc, importlib.util, pathlib, sys, matplotlib.pyplot as plt, numpy, torch
+
+class _SourceImporter(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    def find_spec(self, fullname, path=None, target=None):
+        return importlib.util.spec_from_loader(fullname, self) if fullname == {PROJECT.package!r} else None
+    def create_module(self, spec):
+        return None
+    def exec_module(self, module):
+        module.LEFT = True
+
+sys.meta_path.insert(0, _SourceImporter())
+import {PROJECT.package}
+pathlib.Path("left_module.py").write_text("LEFT = True")
+sys.path.insert(0, ".")  # the kernel runs `python -I`: its folder is not on the path
+import left_module
+left_name = 1
+plt.figure()
+plt.rcParams["lines.linewidth"] = 7
+numpy.set_printoptions(precision=2)
+torch.set_printoptions(precision=1)
+torch.set_grad_enabled(False)
+torch.manual_seed(123)
+"""
+    gone = f"""
+import importlib.util, sys, matplotlib, matplotlib.pyplot as plt, numpy, torch
+assert "left_name" not in globals()
+assert importlib.util.find_spec({PROJECT.package!r}) is None
+assert importlib.util.find_spec("left_module") is None and "left_module" not in sys.modules
+assert plt.get_fignums() == [] and matplotlib.rcParams["lines.linewidth"] != 7
+assert numpy.get_printoptions()["precision"] == 8 and str(torch.tensor(0.123456)) == "tensor(0.1235)"
+assert torch.is_grad_enabled() and torch.initial_seed() != 123
+"""
+    run_fresh(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(leave)]), kernel, first, scratch)
+    run_fresh(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(gone)]), kernel, second, scratch)
+
+
 @pytest.fixture(scope="module")
 def shared_kernel(isolated_kernel, tmp_path_factory):
     """One `isolated` kernel for the module's notebooks (each test gets it through `kernel`)."""
@@ -189,15 +245,8 @@ def test_downloaded_notebook_runs_alone_and_prints_what_the_page_shows(
     # Before anything else, the kernel proves it cannot import the package on its own.
     probe = f"import importlib.util, sys\nassert importlib.util.find_spec({PROJECT.package!r}) is None, sys.path"
     rerun.cells.insert(0, nbformat.v4.new_code_cell(probe))
-    fresh = {"FOLDER": str(tmp_path), "SCRATCH": str(tmp_path_factory.getbasetemp()), "PACKAGE": PROJECT.package}
-    rerun.cells.insert(0, nbformat.v4.new_code_cell(re.sub("|".join(fresh), lambda m: repr(fresh[m[0]]), FRESH_START)))
-    client = NotebookClient(rerun, km=kernel, timeout=300)
     start = time.perf_counter()
-    try:
-        client.execute()
-    finally:  # the kernel is the module's; this notebook's connection to it ends here
-        if client.kc is not None:
-            client.kc.stop_channels()
+    run_fresh(rerun, kernel, tmp_path, tmp_path_factory.getbasetemp())
     print(f"{chapter.name}: ran in {time.perf_counter() - start:.1f} s")
 
     assert rerun.cells[0].outputs == [], "the fresh start prints nothing"
