@@ -50,7 +50,7 @@ edition-en:
 	$(if $(ORIGIN),SITE_URL=$(ORIGIN)/en/) $(BIN)/mkdocs build --strict -f mkdocs.en.yml --site-dir $(SITE).new/en
 
 test: node $(BIN)/.installed $(VENDOR)/.installed
-	$(BIN)/pytest -n auto --dist loadfile --durations=10
+	$(BIN)/pytest -n auto --dist loadfile --no-loadscope-reorder --durations=15
 
 tangle: $(BIN)/.installed
 	$(BIN)/python -m literate tangle

@@ -63,6 +63,39 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     shutil.rmtree(os.environ.pop(SHARED, ""), ignore_errors=True)
 
 
+# The files that take longest, in the order the workers should start them (`make test` runs
+# pytest-xdist with `--dist loadfile --no-loadscope-reorder`: a worker takes the next file in
+# collection order when it is nearly done, instead of the files with the most tests first). The
+# two page crawls first, one per worker: they wait for the site build, which meanwhile has the
+# cores, then crawl side by side; then the other tests of the built site, then the toolchain's
+# and the package's longest; every other file after them in `testpaths` order, the doc tests
+# (one small file per chapter) last but the two longest, so both workers stay busy to the end.
+LONGEST_FIRST = [
+    "tests/browser/test_every_page_zh.py",
+    "tests/browser/test_every_page_en.py",
+    "tests/site/test_downloads.py",
+    "tests/browser/test_browser_pages.py",
+    "tests/site/test_faults.py",
+    "tests/site/test_determinism.py",
+    "tests/tool/test_plugin.py",
+    "tests/package/test_exercises.py",
+    "tests/tool/test_linters.py",
+    "tests/tool/test_run_faults.py",
+    "tests/package/test_lessons.py",
+    "tests/tool/test_execute.py",
+    "tests/tool/test_build_faults.py",
+    "docs/chapters/13-why-minibatches.md",  # the two longest chapters' doc tests
+    "docs/chapters/14-common-bugs.md",
+]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Files in LONGEST_FIRST's order, then the rest as collected; within a file, nothing moves
+    (a chapter's doc tests are chained in reading order)."""
+    rank = {name: index for index, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))
+
+
 @pytest.fixture(scope="session")
 def root() -> Path:
     return ROOT

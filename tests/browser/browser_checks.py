@@ -73,6 +73,14 @@ class _Server(http.server.ThreadingHTTPServer):
 _COMPRESSED_TYPES = (".html", ".css", ".js", ".json", ".svg", ".ipynb", ".xml", ".txt")
 
 
+@functools.lru_cache(maxsize=512)
+def _gzipped(path: Path, mtime_ns: int, size: int) -> bytes:
+    """A file's bytes compressed once, not on every request: every page of a crawl asks for the
+    same stylesheets, scripts and search index. Keyed by the file's time and size too, so a file
+    written again is compressed again."""
+    return gzip.compress(path.read_bytes(), mtime=0)
+
+
 class _CompressingHandler(_QuietHandler):
     """Serves the site as a static host does: text gzip-compressed for a browser that accepts it."""
 
@@ -83,7 +91,8 @@ class _CompressingHandler(_QuietHandler):
         accepts = "gzip" in self.headers.get("Accept-Encoding", "")
         if not (accepts and path.is_file() and path.suffix in _COMPRESSED_TYPES):
             return super().do_GET()
-        body = gzip.compress(path.read_bytes(), mtime=0)
+        stat = path.stat()
+        body = _gzipped(path, stat.st_mtime_ns, stat.st_size)
         self.send_response(200)
         self.send_header("Content-Type", self.guess_type(str(path)))
         self.send_header("Content-Encoding", "gzip")
@@ -217,6 +226,7 @@ class PageReport:
     notebook_links: list[str] = field(default_factory=list)
     axe_violations: list[dict] = field(default_factory=list)
     axe_ran: bool = False
+    axe_colours: bool = False  # axe's colour contrast was among the rules it ran
 
 
 # One evaluation after the page has settled: what is on the screen.
@@ -296,6 +306,9 @@ _AXE_START_JS = """
 # In the dark scheme only colours change (the theme swaps its colour variables on the same
 # page), so there axe runs the one rule that reads colours; the others ran on the light page.
 _AXE_COLOURS_ONLY = {"runOnly": ["color-contrast"]}
+# Every rule but the one that reads colours, the slowest (more than half of axe's time on a
+# chapter page), for pages whose pieces an earlier page had: see `open_page`.
+_AXE_ALL_BUT_COLOURS = {"rules": {"color-contrast": {"enabled": False}}}
 SCHEME_JS = '() => document.body.getAttribute("data-md-color-scheme")'  # the theme's scheme: default, slate
 # The theme follows the system's scheme as it changes; a page without the theme has nothing to wait for.
 _DARK_APPLIED_JS = """
@@ -379,8 +392,12 @@ def _record_state(page, report: PageReport) -> None:
     report.notebook_links = state["notebookLinks"]
 
 
-def open_page(tab: Tab, url: str, *, diagram_sources: int = 0, run_axe: bool = True) -> PageReport:
-    """Load `url` in `tab`, record what is on the screen, and start axe on it.
+def open_page(
+    tab: Tab, url: str, *, diagram_sources: int = 0, run_axe: bool = True, colours: bool = True
+) -> PageReport:
+    """Load `url` in `tab`, record what is on the screen, and start axe on it (without its
+    colour-contrast rule unless `colours`: a page built of pieces seen before has no colour of
+    its own, while the other rules read what differs from page to page, its words, links and images).
 
     `finish_page` completes the report. Between the two, the tab keeps recording requests and
     console messages, and axe runs while the caller loads the next page in another tab.
@@ -391,7 +408,8 @@ def open_page(tab: Tab, url: str, *, diagram_sources: int = 0, run_axe: bool = T
     _record_state(tab.page, report)
     if run_axe:
         tab.page.add_script_tag(path=str(AXE))
-        tab.page.evaluate(_AXE_START_JS, [list(AXE_BLOCKING), {}])
+        tab.page.evaluate(_AXE_START_JS, [list(AXE_BLOCKING), {} if colours else _AXE_ALL_BUT_COLOURS])
+        report.axe_colours = colours
     return report
 
 
@@ -423,7 +441,7 @@ def finish_page(
             if run_axe:
                 page.evaluate(_AXE_START_JS, [list(AXE_BLOCKING), _AXE_COLOURS_ONLY])
                 dark_report.axe_violations = page.evaluate(_AXE_RESULT_JS)
-                dark_report.axe_ran = True
+                dark_report.axe_ran = dark_report.axe_colours = True
         finally:
             page.emulate_media(color_scheme="null")  # the context's own scheme again
     tab.clear()

@@ -156,14 +156,15 @@ def new_style_pages(site_dir: Path, site_pages: list[str]) -> set[str]:
 def page_visits(browser_context, crawl_url: str, site_dir: Path, edition_pages: list[str], new_style_pages: set[str]):
     """Every page of the edition, loaded once by a reader whose system prefers the light scheme:
     (light report, dark report or None) per page. Axe runs on every page but the notebook pages
-    built of pieces seen before; the system then switches to the dark scheme, and axe reads the
-    colours again, on the pages with new pieces. Notebook pages are one template over the
-    chapters' own blocks and outputs, and a page of old pieces has no colour of its own."""
+    built of pieces seen before, its colour contrast only on the pages with new pieces; the
+    system then switches to the dark scheme, and axe reads the colours again, on those pages.
+    Notebook pages are one template over the chapters' own blocks and outputs, and a page of old
+    pieces has no colour of its own."""
     pages = []
     for url, options in _pages(crawl_url, site_dir, edition_pages):
         rel = url.removeprefix(crawl_url)
         new = rel in new_style_pages
-        pages.append((url, {**options, "run_axe": new or "/notebooks/" not in rel, "dark": new}))
+        pages.append((url, {**options, "run_axe": new or "/notebooks/" not in rel, "colours": new, "dark": new}))
     return inspect_pages(browser_context, pages)
 
 

@@ -133,8 +133,9 @@ def test_every_page_takes_the_readers_colour_scheme(page_reports, dark_page_repo
 
 
 def test_axe_and_the_dark_scheme_covered_the_kinds_of_page(page_visits, edition):
-    """Axe ran on every chapter page, and the dark scheme was read on the home page at least
-    (the other pages it reads are those with new pieces: see the `page_visits` fixture)."""
+    """Axe ran on every chapter page, and the colours were read in both schemes on the home page
+    at least (the other pages they are read on are those with new pieces: see the `page_visits`
+    fixture)."""
     chapters = [light for light, _ in page_visits if CHAPTER.match(light.url.removeprefix(light.origin + "/"))]
     unchecked = [r.url for r in chapters if not r.axe_ran]
     assert chapters and not unchecked, unchecked
@@ -142,3 +143,6 @@ def test_axe_and_the_dark_scheme_covered_the_kinds_of_page(page_visits, edition)
         light.url.removeprefix(light.origin + "/") for light, dark in page_visits if dark is not None and dark.axe_ran
     }
     assert f"{edition}/" in dark
+    # The colours were read in both schemes on the same pages (those with new pieces).
+    light_colours = {light.url.removeprefix(light.origin + "/") for light, _ in page_visits if light.axe_colours}
+    assert light_colours == dark, (light_colours, dark)

@@ -1,9 +1,18 @@
 """What a reader downloads from the built site works away from this project.
 
-Each chapter's downloaded notebook runs top to bottom in a fresh Jupyter kernel whose Python
-sees torch and matplotlib but not the project (its editable `linreg`, its `src/`), in an empty
+Each chapter's downloaded notebook runs top to bottom in a Jupyter kernel whose Python sees
+torch and matplotlib but not the project (its editable `linreg`, its `src/`), in an empty
 folder, and prints what the page shows. The package's wheel installs into a throwaway
 virtualenv and its public functions run there.
+
+The notebooks share one kernel, started once for the module, as a reader's JupyterLab does when
+notebooks are run one after another: a kernel start costs its own start and the torch and
+matplotlib imports, once per notebook otherwise. Before each notebook a hidden cell gives it
+the state of a kernel just started (`FRESH_START`): no names, no `linreg` module nor the
+importer a package cell installs, no open figure, matplotlib's, NumPy's and torch's settings and
+torch's seed as they were, the warning filters as they were, and an empty folder of its own. A
+notebook that uses a name, a module or a file only an earlier one made fails here as it would
+alone.
 
 The kernel's environment: a virtualenv made without pip whose `.pth` file adds the project
 virtualenv's site-packages folder as a plain path entry. The `.pth` files inside that folder
@@ -83,6 +92,118 @@ def isolated_kernel(tmp_path_factory) -> KernelSpecManager:
     return KernelSpecManager(kernel_dirs=[str(folder / "kernels")])
 
 
+# Run first in the shared kernel: what a kernel is at its start, recorded in a module of its own
+# (which `%reset` does not clear) before any notebook runs; then, before each notebook, that state
+# again. The notebook's own folder is FOLDER; SCRATCH holds every notebook's folder, so a module a
+# notebook wrote and imported there is forgotten. Third-party modules stay imported: torch cannot
+# be imported twice in one process. It prints nothing.
+FRESH_START = """
+import sys as _sys
+if "_kernel_start" not in _sys.modules:
+    import copy, types, warnings
+    import matplotlib, matplotlib.pyplot, numpy, torch
+    _start = _sys.modules["_kernel_start"] = types.ModuleType("_kernel_start")
+    _start.meta_path = list(_sys.meta_path)
+    _start.path = list(_sys.path)
+    _start.rc = copy.deepcopy(dict(matplotlib.rcParams))
+    _start.numpy = numpy.get_printoptions()
+    _start.torch_seed = torch.initial_seed()
+    _start.dtype = torch.get_default_dtype()
+    _start.warnings = list(warnings.filters)
+_start = _sys.modules["_kernel_start"]
+for _name, _module in list(_sys.modules.items()):
+    if _name.partition(".")[0] == PACKAGE or str(getattr(_module, "__file__", None)).startswith(SCRATCH):
+        del _sys.modules[_name]
+_sys.meta_path[:] = _start.meta_path
+_sys.path[:] = _start.path
+import os, warnings, matplotlib, matplotlib.pyplot, numpy, torch
+matplotlib.pyplot.close("all")
+dict.update(matplotlib.rcParams, _start.rc)
+numpy.set_printoptions(**_start.numpy)
+torch.set_printoptions(profile="default")
+torch.set_default_dtype(_start.dtype)
+torch.set_grad_enabled(True)
+torch.manual_seed(_start.torch_seed)
+warnings.filters[:] = _start.warnings
+os.chdir(FOLDER)
+get_ipython().run_line_magic("reset", "-f")
+assert {n for n in dir() if not n.startswith("_")} <= {"In", "Out", "exit", "quit", "open", "get_ipython"}, dir()
+"""
+
+
+def run_fresh(notebook, kernel: KernelManager, folder: Path, scratch: Path) -> None:
+    """Run `notebook` in `kernel` in `folder`, FRESH_START first (as its first cell)."""
+    fresh = {"FOLDER": str(folder), "SCRATCH": str(scratch), "PACKAGE": PROJECT.package}
+    start = re.sub("|".join(fresh), lambda m: repr(fresh[m[0]]), FRESH_START)
+    notebook.cells.insert(0, nbformat.v4.new_code_cell(start))
+    client = NotebookClient(notebook, km=kernel, timeout=300)
+    try:
+        client.execute()
+    finally:  # the kernel is the module's; this notebook's connection to it ends here
+        if client.kc is not None:
+            client.kc.stop_channels()
+
+
+def test_a_notebook_sees_nothing_an_earlier_one_left_in_the_shared_kernel(kernel, tmp_path_factory):
+    """The first notebook leaves a name, the package (from an importer like a package cell's), a
+    module of its own folder on the path, an open figure and changed settings; the next one finds
+    none of them."""
+    scratch = tmp_path_factory.getbasetemp()
+    first, second = tmp_path_factory.mktemp("first"), tmp_path_factory.mktemp("second")
+    leave = f"""
+import importlib.abc, importlib.util, pathlib, sys, matplotlib.pyplot as plt, numpy, torch
+
+class _SourceImporter(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    def find_spec(self, fullname, path=None, target=None):
+        return importlib.util.spec_from_loader(fullname, self) if fullname == {PROJECT.package!r} else None
+    def create_module(self, spec):
+        return None
+    def exec_module(self, module):
+        module.LEFT = True
+
+sys.meta_path.insert(0, _SourceImporter())
+import {PROJECT.package}
+pathlib.Path("left_module.py").write_text("LEFT = True")
+sys.path.insert(0, ".")  # the kernel runs `python -I`: its folder is not on the path
+import left_module
+left_name = 1
+plt.figure()
+plt.rcParams["lines.linewidth"] = 7
+numpy.set_printoptions(precision=2)
+torch.set_printoptions(precision=1)
+torch.set_grad_enabled(False)
+torch.manual_seed(123)
+"""
+    gone = f"""
+import importlib.util, sys, matplotlib, matplotlib.pyplot as plt, numpy, torch
+assert "left_name" not in globals()
+assert importlib.util.find_spec({PROJECT.package!r}) is None
+assert importlib.util.find_spec("left_module") is None and "left_module" not in sys.modules
+assert plt.get_fignums() == [] and matplotlib.rcParams["lines.linewidth"] != 7
+assert numpy.get_printoptions()["precision"] == 8 and str(torch.tensor(0.123456)) == "tensor(0.1235)"
+assert torch.is_grad_enabled() and torch.initial_seed() != 123
+"""
+    run_fresh(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(leave)]), kernel, first, scratch)
+    run_fresh(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(gone)]), kernel, second, scratch)
+
+
+@pytest.fixture(scope="module")
+def shared_kernel(isolated_kernel, tmp_path_factory):
+    """One `isolated` kernel for the module's notebooks (each test gets it through `kernel`)."""
+    manager = KernelManager(kernel_name="isolated", kernel_spec_manager=isolated_kernel)
+    manager.start_kernel(cwd=str(tmp_path_factory.mktemp("kernel-cwd")))
+    yield manager
+    manager.shutdown_kernel(now=True)
+
+
+@pytest.fixture
+def kernel(shared_kernel):
+    """The shared kernel, started again if a notebook before ended it (its state is reset in FRESH_START)."""
+    if not shared_kernel.is_alive():
+        shared_kernel.restart_kernel(now=True)
+    return shared_kernel
+
+
 def text_outputs(cell) -> tuple[str, list[str]]:
     """Everything printed (a kernel may split it into several chunks) and the displayed values."""
     printed = "".join(o["text"] for o in cell["outputs"] if o["output_type"] == "stream" and o["name"] == "stdout")
@@ -101,7 +222,9 @@ def is_package_cell(cell) -> bool:
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.name)
-def test_downloaded_notebook_runs_alone_and_prints_what_the_page_shows(built_site, isolated_kernel, tmp_path, chapter):
+def test_downloaded_notebook_runs_alone_and_prints_what_the_page_shows(
+    built_site, kernel, tmp_path, tmp_path_factory, chapter
+):
     exported = read_notebook(built_site / "zh" / "downloads" / f"{chapter.stem}.ipynb")
     code = [c for c in exported.cells if c.cell_type == "code" and not is_package_cell(c)]
     blocks = parse_file(chapter).python_blocks
@@ -122,17 +245,13 @@ def test_downloaded_notebook_runs_alone_and_prints_what_the_page_shows(built_sit
     # Before anything else, the kernel proves it cannot import the package on its own.
     probe = f"import importlib.util, sys\nassert importlib.util.find_spec({PROJECT.package!r}) is None, sys.path"
     rerun.cells.insert(0, nbformat.v4.new_code_cell(probe))
-    manager = KernelManager(kernel_name="isolated", kernel_spec_manager=isolated_kernel)
     start = time.perf_counter()
-    try:
-        NotebookClient(rerun, km=manager, timeout=300, resources={"metadata": {"path": str(tmp_path)}}).execute()
-    finally:  # a kernel manager passed in is not shut down by the client
-        if manager.has_kernel:
-            manager.shutdown_kernel(now=True)
+    run_fresh(rerun, kernel, tmp_path, tmp_path_factory.getbasetemp())
     print(f"{chapter.name}: ran in {time.perf_counter() - start:.1f} s")
 
+    assert rerun.cells[0].outputs == [], "the fresh start prints nothing"
     assert [c.outputs for c in rerun.cells if is_package_cell(c)] in ([], [[]]), "the package cell prints nothing"
-    after = [c for c in rerun.cells[1:] if c.cell_type == "code" and not is_package_cell(c)]
+    after = [c for c in rerun.cells[2:] if c.cell_type == "code" and not is_package_cell(c)]
     for block, before, now in zip(blocks, code, after, strict=True):
         if "varying" in block.options:
             continue
