@@ -324,6 +324,38 @@ def _record_state(page, report: PageReport) -> None:
     report.notebook_links = state["notebookLinks"]
 
 
+# Material sets up a code block (its copy button; focusable if it scrolls) when the block first
+# comes near the screen (`content.lazy`, mkdocs.yml). A window as tall as the page brings every
+# block there at once, as a reader scrolling through would, before the checks read the page.
+_CODE_MOUNTED_JS = """
+() => [...document.querySelectorAll(".md-content pre:not(.mermaid) > code")]
+  .every((code) => code.parentElement.id.startsWith("__code_"))
+"""
+
+
+def _mount_code_blocks(page) -> None:
+    if not page.evaluate("() => document.documentElement.classList.contains('js')"):
+        return  # scripts off (or no theme): nothing is set up, and the checks say so
+    size = page.viewport_size
+    try:
+        # Blocks not yet drawn count at an estimated height (content-visibility), so the page
+        # grows as the window does: grow the window with it, then wait for the blocks.
+        window = size["height"]
+        for _ in range(6):
+            height = page.evaluate("() => document.documentElement.scrollHeight")
+            if height <= window:
+                break
+            window = height
+            page.set_viewport_size({"width": size["width"], "height": window})
+            page.evaluate("() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
+        try:
+            page.wait_for_function(_CODE_MOUNTED_JS, timeout=10_000)
+        except Exception:  # noqa: BLE001 - a block still without its button: the copy check names it
+            pass
+    finally:
+        page.set_viewport_size(size)
+
+
 def open_page(tab: Tab, url: str, *, diagram_sources: int = 0, run_axe: bool = True) -> PageReport:
     """Load `url` in `tab`, record what is on the screen, and start axe on it.
 
@@ -333,6 +365,7 @@ def open_page(tab: Tab, url: str, *, diagram_sources: int = 0, run_axe: bool = T
     origin = re.match(r"^[a-z]+://[^/]+", url).group(0)
     tab.report = report = PageReport(url=url, origin=origin, diagram_sources=diagram_sources)
     tab.page.goto(url, wait_until="load", timeout=60_000)
+    _mount_code_blocks(tab.page)
     _record_state(tab.page, report)
     if run_axe:
         tab.page.add_script_tag(path=str(AXE))
