@@ -13,19 +13,15 @@ on purpose to prove they can fail.
 from __future__ import annotations
 
 import functools
-import gzip
-import http.server
 import re
-import sys
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from redirects import is_redirect
+
+from literate.static_server import serve as serve  # the fixtures (conftest.py) serve with it
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -55,68 +51,8 @@ AXE_BLOCKING = ("serious", "critical")
 # Serving and discovering the built site
 
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format, *args):
-        pass
-
-
-class _Server(http.server.ThreadingHTTPServer):
-    def handle_error(self, request, client_address):
-        # A browser that leaves a page while it loads (the root page moving on to an edition)
-        # hangs up on the response: not an error of the site.
-        if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
-            super().handle_error(request, client_address)
-
-
-# Text a static host sends gzip-compressed when the browser asks (GitHub Pages, nginx with
-# gzip on, Netlify all do); fonts and images are compressed already.
-_COMPRESSED_TYPES = (".html", ".css", ".js", ".json", ".svg", ".ipynb", ".xml", ".txt")
-
-
-@functools.lru_cache(maxsize=512)
-def _gzipped(path: Path, mtime_ns: int, size: int) -> bytes:
-    """A file's bytes compressed once, not on every request: every page of a crawl asks for the
-    same stylesheets, scripts and search index. Keyed by the file's time and size too, so a file
-    written again is compressed again."""
-    return gzip.compress(path.read_bytes(), mtime=0)
-
-
-class _CompressingHandler(_QuietHandler):
-    """Serves the site as a static host does: text gzip-compressed for a browser that accepts it."""
-
-    def do_GET(self):
-        path = Path(self.translate_path(self.path))
-        if path.is_dir() and self.path.split("?")[0].endswith("/"):
-            path = path / "index.html"
-        accepts = "gzip" in self.headers.get("Accept-Encoding", "")
-        if not (accepts and path.is_file() and path.suffix in _COMPRESSED_TYPES):
-            return super().do_GET()
-        stat = path.stat()
-        body = _gzipped(path, stat.st_mtime_ns, stat.st_size)
-        self.send_response(200)
-        self.send_header("Content-Type", self.guess_type(str(path)))
-        self.send_header("Content-Encoding", "gzip")
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Vary", "Accept-Encoding")
-        self.end_headers()
-        self.wfile.write(body)
-
-
-@contextmanager
-def serve(directory: Path, port: int = 0, *, compress: bool = True) -> Iterator[str]:
-    """Serve `directory` on `port` (by default a free one) of 127.0.0.1 from a thread; yield its base URL.
-    `compress`: text gzip-compressed, as a static host serves it (the page weights count that)."""
-    handler = functools.partial(_CompressingHandler if compress else _QuietHandler, directory=str(directory))
-    server = _Server(("127.0.0.1", port), handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, name="site-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}/"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+# The site is served as a static host serves it (text gzip-compressed: the page weights count
+# that) by the project's one static server, which `scripts/lighthouse.py` and the README's tip use too.
 
 
 def discover_pages(site: Path) -> list[str]:
@@ -269,7 +205,7 @@ _STATE_JS = """
     mathErrors: document.querySelectorAll(".katex-error").length,
     arithmatex: arithmatex.length,
     arithmatexUnrendered: arithmatex
-      .filter((a) => !a.querySelector(".katex .katex-mathml math")).map(describe),
+      .filter((a) => !a.querySelector(".katex > math")).map(describe),
     katex: document.querySelectorAll(".katex").length,
     diagramsDrawn: diagrams.length,
     codeBlocks: blocks.length,
@@ -392,6 +328,38 @@ def _record_state(page, report: PageReport) -> None:
     report.notebook_links = state["notebookLinks"]
 
 
+# Material sets up a code block (its copy button; focusable if it scrolls) when the block first
+# comes near the screen (`content.lazy`, mkdocs.yml). A window as tall as the page brings every
+# block there at once, as a reader scrolling through would, before the checks read the page.
+_CODE_MOUNTED_JS = """
+() => [...document.querySelectorAll(".md-content pre:not(.mermaid) > code")]
+  .every((code) => code.parentElement.id.startsWith("__code_"))
+"""
+
+
+def _mount_code_blocks(page) -> None:
+    if not page.evaluate("() => document.documentElement.classList.contains('js')"):
+        return  # scripts off (or no theme): nothing is set up, and the checks say so
+    size = page.viewport_size
+    try:
+        # Blocks not yet drawn count at an estimated height (content-visibility), so the page
+        # grows as the window does: grow the window with it, then wait for the blocks.
+        window = size["height"]
+        for _ in range(6):
+            height = page.evaluate("() => document.documentElement.scrollHeight")
+            if height <= window:
+                break
+            window = height
+            page.set_viewport_size({"width": size["width"], "height": window})
+            page.evaluate("() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
+        try:
+            page.wait_for_function(_CODE_MOUNTED_JS, timeout=10_000)
+        except Exception:  # noqa: BLE001 - a block still without its button: the copy check names it
+            pass
+    finally:
+        page.set_viewport_size(size)
+
+
 def open_page(
     tab: Tab, url: str, *, diagram_sources: int = 0, run_axe: bool = True, colours: bool = True
 ) -> PageReport:
@@ -405,6 +373,7 @@ def open_page(
     origin = re.match(r"^[a-z]+://[^/]+", url).group(0)
     tab.report = report = PageReport(url=url, origin=origin, diagram_sources=diagram_sources)
     tab.page.goto(url, wait_until="load", timeout=60_000)
+    _mount_code_blocks(tab.page)
     _record_state(tab.page, report)
     if run_axe:
         tab.page.add_script_tag(path=str(AXE))

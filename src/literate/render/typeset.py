@@ -1,4 +1,4 @@
-"""Math typeset when the site is built: TeX in rendered HTML becomes KaTeX's HTML + MathML.
+"""Math typeset when the site is built: TeX in rendered HTML becomes MathML (KaTeX), which browsers draw.
 
 Knows nothing of MkDocs. `Typesetter.page(html)` replaces, in one page's HTML,
 - the spans and divs that `pymdownx.arithmatex` (generic mode) leaves: `\\(…\\)`, `\\[…\\]`,
@@ -88,7 +88,7 @@ class Typesetter:
     # -- formulas ---------------------------------------------------------------------------
 
     def render(self, formulas: list[tuple[str, bool]]) -> list[str]:
-        """KaTeX's HTML for each (tex, display), from the cache or from Node."""
+        """KaTeX's MathML for each (tex, display), from the cache or from Node."""
         cached = {f: self.cache.read_text(self._key(*f)) for f in dict.fromkeys(formulas)}
         unique = [f for f, html in cached.items() if html is None]
         if unique:
