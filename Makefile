@@ -1,24 +1,23 @@
-# Every target sets up what it needs: the virtualenv (.venv), the browser assets
-# the site serves itself (docs/assets/vendor), and, where it builds, the package.
+# Every target sets up what it needs: the virtualenv (.venv), the Node packages that draw
+# the math and the diagrams at build time (node_modules), and, where it builds, the package.
 # Building needs Python and Node.js only (see `node`, below), no system package.
 SHELL := bash
 PYTHON ?= python3
 export NO_MKDOCS_2_WARNING := 1
 VENV := .venv
 BIN := $(VENV)/bin
-VENDOR := docs/assets/vendor
-KATEX := node_modules/katex/dist
+NODE_PACKAGES := node_modules/.installed
 
 .PHONY: serve serve-en site editions execution edition-zh edition-en test tangle check bench lock clean node
 
 # One edition per MkDocs project: mkdocs.yml (Chinese), mkdocs.en.yml (English).
-serve: node $(BIN)/.installed $(VENDOR)/.installed tangle
+serve: node $(BIN)/.installed $(NODE_PACKAGES) tangle
 	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000 --livereload
 
-serve-en: node $(BIN)/.installed $(VENDOR)/.installed tangle
+serve-en: node $(BIN)/.installed $(NODE_PACKAGES) tangle
 	SITE_URL=http://127.0.0.1:8001/en/ $(BIN)/mkdocs serve -f mkdocs.en.yml --dev-addr 127.0.0.1:8001 --livereload
 
-site: node $(BIN)/.installed $(VENDOR)/.installed tangle
+site: node $(BIN)/.installed $(NODE_PACKAGES) tangle
 	@mkdir -p .cache
 	flock .cache/site.lock $(MAKE) --no-print-directory editions
 
@@ -49,7 +48,7 @@ edition-zh:
 edition-en:
 	$(if $(ORIGIN),SITE_URL=$(ORIGIN)/en/) $(BIN)/mkdocs build --strict -f mkdocs.en.yml --site-dir $(SITE).new/en
 
-test: node $(BIN)/.installed $(VENDOR)/.installed
+test: node $(BIN)/.installed $(NODE_PACKAGES)
 	$(BIN)/pytest -n auto --dist loadfile --no-loadscope-reorder --durations=15
 
 tangle: $(BIN)/.installed
@@ -58,7 +57,7 @@ tangle: $(BIN)/.installed
 check: $(BIN)/.installed
 	$(BIN)/python -m literate tangle --check
 
-bench: node $(BIN)/.installed $(VENDOR)/.installed
+bench: node $(BIN)/.installed $(NODE_PACKAGES)
 	$(BIN)/python benchmarks/bench.py
 
 $(BIN)/.installed: pyproject.toml requirements.lock
@@ -68,17 +67,12 @@ $(BIN)/.installed: pyproject.toml requirements.lock
 	touch $@
 
 # KaTeX and Graphviz (@viz-js/viz) come from npm (pinned in package-lock.json): Node renders the
-# math and the diagrams at build time (src/literate/render/node_renderer.py); the pages get KaTeX's
-# stylesheet and its fonts, served by the site. Only
-# the woff2 fonts: the stylesheet's woff/ttf fallbacks are dropped, no browser that runs the
-# site needs them. font-display: swap (katex-swap) shows text before the fonts arrive.
-$(VENDOR)/.installed: package.json package-lock.json | node
+# math (MathML, which the browser draws: no stylesheet or font to serve) and the diagrams at build
+# time (src/literate/render/node_renderer.py). docs/assets/vendor held KaTeX's stylesheet and fonts
+# before the math became MathML only; a checkout that still has it would publish it, so it goes.
+$(NODE_PACKAGES): package.json package-lock.json | node
 	npm ci --no-audit --no-fund --loglevel=error
-	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/katex/fonts
-	sed -E 's/,url\(fonts\/[^)]*\.woff\) format\("woff"\),url\(fonts\/[^)]*\.ttf\) format\("truetype"\)//g' \
-	  $(KATEX)/katex-swap.min.css > $(VENDOR)/katex/katex.min.css
-	! grep -q '\.ttf' $(VENDOR)/katex/katex.min.css
-	cp $(KATEX)/fonts/*.woff2 $(VENDOR)/katex/fonts/
+	rm -rf docs/assets/vendor
 	touch $@
 
 # Node.js renders the math (KaTeX) and the diagrams (Graphviz compiled to WebAssembly) when the
@@ -100,4 +94,4 @@ lock: $(BIN)/.installed
 	mv requirements.lock.new requirements.lock
 
 clean:
-	rm -rf site .cache $(VENDOR)
+	rm -rf site .cache
