@@ -18,17 +18,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import queue
 import re
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
-import threading
 import time
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,6 +33,9 @@ from literate.project import Project
 from literate.source.blocks import parse_file
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+from served import Served  # noqa: E402 - `mkdocs serve` driven as the tests drive it
+
 POLL = 0.05  # seconds between two requests for the page
 EXECUTED = re.compile(r"literate: executed (\S+) in ([\d.]+) s")
 EXECUTION = re.compile(r"literate: execution took ([\d.]+) s")
@@ -98,12 +96,6 @@ EDITS = (
 )
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def cpu_seconds(process: psutil.Process) -> float:
     """CPU time of `process` and of every process below it, living or ended and waited for."""
     total = 0.0
@@ -116,80 +108,26 @@ def cpu_seconds(process: psutil.Process) -> float:
     return total
 
 
-class Serve:
-    """`mkdocs serve` of a book's Chinese edition, its log collected as it comes."""
-
-    def __init__(self, book: Path, env: dict[str, str]):
-        self.port = free_port()
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "mkdocs", "serve", "--dev-addr", f"127.0.0.1:{self.port}", "--livereload"],
-            cwd=book,
-            env={**os.environ, "NO_MKDOCS_2_WARNING": "1", **env},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        self.psutil = psutil.Process(self.process.pid)
-        self.lines: queue.Queue[str] = queue.Queue()
-        self.base = ""
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        assert self.process.stderr is not None
-        for line in self.process.stderr:
-            self.lines.put(line)
-
-    def log_until(self, text: str, timeout: float) -> list[str]:
-        seen, deadline = [], time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                line = self.lines.get(timeout=0.2)
-            except queue.Empty:
-                if self.process.poll() is not None:
-                    sys.exit("mkdocs serve ended:\n" + "".join(seen))
-                continue
-            seen.append(line)
-            if text in line:
-                return seen
-        sys.exit(f"no {text!r} in mkdocs serve's log within {timeout} s:\n" + "".join(seen[-30:]))
-
-    def start(self, timeout: float) -> None:
-        line = self.log_until("Serving on", timeout)[-1]
-        self.base = line.split("Serving on ", 1)[1].strip()
-
-    def page(self, path: str) -> str:
-        with urllib.request.urlopen(self.base + path, timeout=120) as response:
-            return response.read().decode("utf-8")
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-
-
-def time_edit(serve: Serve, book: Path, edit: Edit, n: int) -> Sample:
+def time_edit(serve: Served, book: Path, edit: Edit, n: int) -> Sample:
     path = book / edit.chapter
     original = path.read_text(encoding="utf-8")
     text, marker = edit.change(original, n)  # type: ignore[operator]
-    while not serve.lines.empty():  # the log from here on is this edit's
-        serve.lines.get()
-    cpu_before = cpu_seconds(serve.psutil)
+    serve.skip_log()  # the log from here on is this edit's
+    process = psutil.Process(serve.process.pid)
+    cpu_before = cpu_seconds(process)
     path.write_text(text, encoding="utf-8")
     saved = time.perf_counter()
-    while marker not in serve.page(edit.page):
+    while marker not in serve.page(edit.page, timeout=120):
         time.sleep(POLL)
     seconds = time.perf_counter() - saved
-    log = serve.log_until("Reloading browsers", 60)
-    cpu = cpu_seconds(serve.psutil) - cpu_before
+    log = serve.wait_for("Reloading browsers", 60)
+    cpu = cpu_seconds(process) - cpu_before
     runs = [(name, float(s)) for line in log for name, s in EXECUTED.findall(line)]
     walls = [float(s) for line in log for s in EXECUTION.findall(line)]
     # Put back, so that each sample is the same edit of the same text; the rebuild that follows
     # is waited for, and runs what the edit ran (its outputs are cached: it is quick).
     path.write_text(original, encoding="utf-8")
-    serve.log_until("Reloading browsers", 600)
+    serve.wait_for("Reloading browsers", 600)
     return Sample(seconds, walls[0] if walls else 0.0, cpu, tuple(name for name, _ in runs))
 
 
@@ -197,9 +135,9 @@ def measure(
     book: Path, repeat: int = 5, env: dict[str, str] | None = None, edits: tuple[Edit, ...] = EDITS
 ) -> list[tuple[Edit, list[Sample]]]:
     """Serve `book` (a copy of the project), let the first build warm the caches, time each edit."""
-    serve = Serve(book, env or {"PYTHONPATH": str(book / "src")})
+    serve = Served(book, env or {"PYTHONPATH": str(book / "src")})
     try:
-        serve.start(timeout=1800)
+        serve.wait_for("Serving on", timeout=1800)
         results = []
         for edit in edits:
             # Numbers never used before, so a code edit always runs (it is never in the cache).

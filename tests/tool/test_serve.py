@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import json
 import os
-import queue
 import signal
 import subprocess
 import sys
-import threading
 import time
-import urllib.request
 from pathlib import Path
 
 import psutil
 import pytest
-from builds import free_port
+from served import Served
 
 from literate.project import Project
 from literate.source import tangle
@@ -84,59 +81,11 @@ def book(tmp_path: Path) -> Path:
     return tmp_path
 
 
-class Serve:
-    """`mkdocs serve` on the book, its log read line by line as it comes."""
+class Serve(Served):
+    """The fixture book served, with its own package on the path."""
 
     def __init__(self, book: Path):
-        self.book = book
-        environment = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "PYTHONPATH": str(book / "src")}
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "mkdocs", "serve", "--dev-addr", f"127.0.0.1:{free_port()}", "--livereload"],
-            cwd=book,
-            env=environment,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        self.lines: queue.Queue[str] = queue.Queue()
-        self.log: list[str] = []
-        self.base = ""
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        assert self.process.stderr is not None
-        for line in self.process.stderr:
-            self.lines.put(line)
-
-    def wait_for(self, text: str, timeout: float = 120) -> list[str]:
-        """The log lines up to the first that holds `text` (read from where the last wait stopped)."""
-        seen, deadline = [], time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                line = self.lines.get(timeout=0.2)
-            except queue.Empty:
-                assert self.process.poll() is None, "mkdocs serve ended:\n" + "".join(self.log + seen)
-                continue
-            seen.append(line)
-            if "Serving on " in line:
-                self.base = line.split("Serving on ", 1)[1].strip()
-            if text in line:
-                self.log += seen
-                return seen
-        raise AssertionError(f"no {text!r} in the log within {timeout} s:\n" + "".join(self.log + seen))
-
-    def rebuild(self, path: str, old: str, new: str) -> list[str]:
-        """Edit a file of the book; the log of the rebuild that follows."""
-        file = self.book / path
-        text = file.read_text()
-        assert old in text, (path, old)
-        file.write_text(text.replace(old, new))
-        self.wait_for("Detected file changes")
-        return self.wait_for("Reloading browsers")
-
-    def page(self, path: str) -> str:
-        with urllib.request.urlopen(self.base + path, timeout=60) as response:
-            return response.read().decode()
+        super().__init__(book, {"PYTHONPATH": str(book / "src")})
 
     def servers(self) -> list[int]:
         """The execution servers below the serve."""

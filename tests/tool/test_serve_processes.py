@@ -5,16 +5,13 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
-import threading
 import time
 import uuid
 from pathlib import Path
 
 import pytest
-from builds import free_port
 from pool_books import chapter, project
+from served import Served
 
 from literate.source import tangle
 
@@ -35,37 +32,6 @@ def sleepers(mark: str) -> list[int]:
     return found
 
 
-class Server:
-    """`mkdocs serve` on the book, its log read as it comes."""
-
-    def __init__(self, book: Path):
-        environment = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "PYTHONPATH": str(book / "src")}
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "mkdocs", "serve", "--dev-addr", f"127.0.0.1:{free_port()}"],
-            cwd=book,
-            env=environment,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        self.log: list[str] = []
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        assert self.process.stderr is not None
-        for line in self.process.stderr:
-            self.log.append(line)
-
-    def wait_for_builds(self, count: int, timeout: float = 60) -> None:
-        """Until `count` builds have ended: the first, then each rebuild. (Not "Documentation built
-        in": MkDocs logs a message once, and two builds may take the same time.)"""
-        deadline = time.monotonic() + timeout
-        while sum("Serving on" in line or "Reloading browsers" in line for line in self.log) < count:
-            assert self.process.poll() is None, "".join(self.log)
-            assert time.monotonic() < deadline, f"no build {count} in {timeout} s:\n" + "".join(self.log)
-            time.sleep(0.1)
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_serving_leaves_no_process_a_chapter_started(tmp_path, stop):
@@ -82,15 +48,15 @@ def test_serving_leaves_no_process_a_chapter_started(tmp_path, stop):
     (tmp_path / "docs/index.md").write_text("# Home\n")
     tangle.write(book)
     source = tmp_path / "docs/chapters/a.md"
-    server = Server(tmp_path)
+    server = Served(tmp_path, {"PYTHONPATH": str(tmp_path / "src")})
     try:
-        server.wait_for_builds(1)
+        server.wait_for("Serving on", 60)
         assert sleepers(mark) == [], "after the first build"
         for rebuild in range(1, 4):
             # A code edit, not a touch: a touched chapter comes from the cache and starts nothing.
             source.write_text(source.read_text().replace(f"# edit {rebuild - 1}", f"# edit {rebuild}"))
-            server.wait_for_builds(1 + rebuild)
-            assert "literate: executed docs/chapters/a.md" in "".join(server.log[-10:])
+            rebuilt = server.wait_for("Reloading browsers", 60)
+            assert "literate: executed docs/chapters/a.md" in "".join(rebuilt)
             assert sleepers(mark) == [], f"after rebuild {rebuild}"
         # The server is stopped while the chapter runs, its processes alive.
         source.write_text(source.read_text().replace("# edit 3", "# edit 4\nimport time\ntime.sleep(60)"))
@@ -99,8 +65,7 @@ def test_serving_leaves_no_process_a_chapter_started(tmp_path, stop):
             assert time.monotonic() < deadline, "the edited chapter started its processes"
             time.sleep(0.1)
     finally:
-        server.process.send_signal(stop)
-        server.process.wait(timeout=30)
+        server.stop(stop)
         left = sleepers(mark)
         for pid in left:  # a failing run must not leave them on the machine
             os.kill(pid, signal.SIGKILL)
