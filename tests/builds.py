@@ -74,3 +74,13 @@ def shared_site(folder: Path) -> tuple[Path, str | None]:
 
 if __name__ == "__main__":
     shared_site(Path(sys.argv[1]))
+
+
+CHAPTER_EXTENSIONS = ("attr_list", "pymdownx.superfences")
+
+
+def fixture_mkdocs(plugins: str, extensions: tuple[str, ...] = CHAPTER_EXTENSIONS) -> str:
+    """A fixture book's mkdocs.yml: Material without web fonts, the Markdown `extensions` (list
+    items as YAML, by default the two every chapter needs), then `plugins` (list items as YAML)."""
+    listed = "".join(f"  - {extension}\n" for extension in extensions)
+    return f"site_name: Fixture\ntheme:\n  name: material\n  font: false\nmarkdown_extensions:\n{listed}plugins:\n{plugins}"

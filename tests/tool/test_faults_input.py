@@ -18,7 +18,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from builds import mkdocs_build
+from builds import fixture_mkdocs, mkdocs_build
 from nbconvert.filters.markdown_mistune import markdown2html_mistune
 
 from literate.export.page_notebook import literal_dollars, mark_escaped_dollars
@@ -250,24 +250,17 @@ It costs \\$5 and \\$1; \\$x\\$ is a price tag, not math. A formula: $a\\$b$, an
 print("done")
 ```
 """
-MKDOCS_NOTEBOOKS = """\
-site_name: Fixture
-theme:
-  name: material
-  font: false
-markdown_extensions:
-  - attr_list
-  - pymdownx.arithmatex:
-      generic: true
-  - pymdownx.superfences
-plugins:
+MKDOCS_NOTEBOOKS = fixture_mkdocs(
+    """\
   - literate
   - mkdocs-jupyter:
       include: ["notebooks/*.ipynb"]
       ignore: ["*.md"]
       execute: false
       custom_mathjax_url: "data:text/javascript,"
-"""
+""",
+    ("attr_list", "pymdownx.arithmatex:\n      generic: true", "pymdownx.superfences"),
+)
 
 
 class ShownText(HTMLParser):
@@ -358,17 +351,7 @@ def test_a_notebook_page_figure_has_the_chapter_pages_alt_text(tmp_path):
 
 # -- fault 1 and 2 in a build: a chapter linked to its source; a title not on a `# ` line -----
 
-MKDOCS = """\
-site_name: Fixture
-theme:
-  name: material
-  font: false
-markdown_extensions:
-  - attr_list
-  - pymdownx.superfences
-plugins:
-  - literate
-"""
+MKDOCS = fixture_mkdocs("  - literate\n")
 MKDOCS_EN = (
     "INHERIT: mkdocs.yml\ndocs_dir: docs-en\nsite_dir: site-en\nplugins:\n  - literate:\n      chapters: chapters\n"
 )

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import psutil
 import pytest
-from builds import executed, free_port, mkdocs_build
+from builds import executed, fixture_mkdocs, free_port, mkdocs_build
 
 from literate.cache import Cache
 from literate.project import Project
@@ -20,18 +20,7 @@ from literate.source import tangle
 pytestmark = pytest.mark.slow
 
 PYPROJECT = '[tool.literate]\nchapters = "docs/chapters"\npackage = "pkg"\npackage_dir = "src/pkg"\n'
-MKDOCS = """\
-site_name: Fixture
-theme:
-  name: material
-  font: false
-markdown_extensions:
-  - attr_list
-  - pymdownx.superfences
-plugins:
-  - literate:
-      timeout: !ENV [LITERATE_TIMEOUT, 600]
-"""
+MKDOCS = fixture_mkdocs("  - literate:\n      timeout: !ENV [LITERATE_TIMEOUT, 600]\n")
 SHAPES = """\
 ---
 module: shapes

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import psutil
 import pytest
+from builds import fixture_mkdocs
 from served import Served
 
 from literate.project import Project
@@ -20,19 +21,7 @@ from literate.source import tangle
 pytestmark = pytest.mark.slow
 
 PYPROJECT = '[tool.literate]\nchapters = "docs/chapters"\npackage = "pkg"\npackage_dir = "src/pkg"\n'
-MKDOCS = """\
-site_name: Fixture
-theme:
-  name: material
-  font: false
-markdown_extensions:
-  - attr_list
-  - pymdownx.superfences
-plugins:
-  - search
-  - literate:
-      preload: [fractions]
-"""
+MKDOCS = fixture_mkdocs("  - search\n  - literate:\n      preload: [fractions]\n")
 SAVED = """\
 ---
 module: shapes
