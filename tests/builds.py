@@ -76,6 +76,26 @@ if __name__ == "__main__":
     shared_site(Path(sys.argv[1]))
 
 
+PYPROJECT = '[tool.literate]\nchapters = "docs/chapters"\npackage = "pkg"\npackage_dir = "src/pkg"\n'
+
+
+def mkdocs_book(root: Path, mkdocs: str, chapters: dict[str, str]) -> Path:
+    """A fixture book in `root`, package `pkg`: its mkdocs.yml, a home page, `chapters` (file name
+    -> Markdown) in docs/chapters, tangled."""
+    from literate.project import Project  # the tool, only for the tests that build books
+    from literate.source import tangle
+
+    (root / "pyproject.toml").write_text(PYPROJECT)
+    (root / "mkdocs.yml").write_text(mkdocs)
+    folder = root / "docs" / "chapters"
+    folder.mkdir(parents=True)
+    (root / "docs" / "index.md").write_text("# Fixture\n")
+    for name, text in chapters.items():
+        (folder / name).write_text(text)
+    tangle.write(Project.load(root))
+    return root
+
+
 CHAPTER_EXTENSIONS = ("attr_list", "pymdownx.superfences")
 
 

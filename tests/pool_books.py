@@ -6,10 +6,10 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+from builds import PYPROJECT
+
 from literate.project import Project
 from literate.run.execute import Executor
-
-PYPROJECT = '[tool.literate]\nchapters = "docs/chapters"\npackage = "pkg"\npackage_dir = "src/pkg"\n'
 
 
 def chapter(code: str) -> str:

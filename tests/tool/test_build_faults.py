@@ -18,7 +18,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from builds import ROOT, free_port, make_site
+from builds import PYPROJECT, ROOT, free_port, make_site
 
 from literate.project import Project
 from literate.source import tangle
@@ -31,7 +31,6 @@ pytestmark = [
     ),
 ]
 
-PYPROJECT = '[tool.literate]\nchapters = "docs/chapters"\npackage = "pkg"\npackage_dir = "src/pkg"\n'
 MKDOCS = """\
 site_name: Fixture
 site_dir: site/zh

@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 import pytest
+from builds import PYPROJECT
 from mkdocs.config import load_config
 
 from literate.cache import drop_unreadable_json, environment_digest
@@ -103,9 +104,6 @@ def test_the_plugin_names_the_notebook_page_cache_folder_by_lock_file_and_render
     monkeypatch.setattr(importlib.metadata, "version", lambda name: "99" if name == "nbconvert" else real_version(name))
     after_upgrade = jupyter_cache_folder(tmp_path)
     assert len({first, after_lock, after_upgrade}) == 3, "a new lock file or renderer renders every page anew"
-
-
-PYPROJECT = '[tool.literate]\nchapters = "docs/chapters"\npackage = "pkg"\npackage_dir = "src/pkg"\n'
 
 
 def book(tmp_path: Path) -> Project:

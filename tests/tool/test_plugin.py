@@ -11,7 +11,7 @@ from pathlib import Path
 
 import psutil
 import pytest
-from builds import executed, fixture_mkdocs, free_port, mkdocs_build
+from builds import executed, fixture_mkdocs, free_port, mkdocs_book, mkdocs_build
 
 from literate.cache import Cache
 from literate.project import Project
@@ -19,7 +19,6 @@ from literate.source import tangle
 
 pytestmark = pytest.mark.slow
 
-PYPROJECT = '[tool.literate]\nchapters = "docs/chapters"\npackage = "pkg"\npackage_dir = "src/pkg"\n'
 MKDOCS = fixture_mkdocs("  - literate:\n      timeout: !ENV [LITERATE_TIMEOUT, 600]\n")
 SHAPES = """\
 ---
@@ -61,16 +60,7 @@ PLAIN = "# Plain\n\n```{.python continuation}\nprint(6 * 7)\n```\n"
 
 @pytest.fixture
 def book(tmp_path: Path) -> Path:
-    (tmp_path / "pyproject.toml").write_text(PYPROJECT)
-    (tmp_path / "mkdocs.yml").write_text(MKDOCS)
-    chapters = tmp_path / "docs" / "chapters"
-    chapters.mkdir(parents=True)
-    (tmp_path / "docs" / "index.md").write_text("# Fixture\n")
-    (chapters / "01-shapes.md").write_text(SHAPES)
-    (chapters / "02-use.md").write_text(USE)
-    (chapters / "03-plain.md").write_text(PLAIN)
-    tangle.write(Project.load(tmp_path))
-    return tmp_path
+    return mkdocs_book(tmp_path, MKDOCS, {"01-shapes.md": SHAPES, "02-use.md": USE, "03-plain.md": PLAIN})
 
 
 def edit(path: Path, old: str, new: str) -> None:

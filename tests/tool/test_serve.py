@@ -12,15 +12,11 @@ from pathlib import Path
 
 import psutil
 import pytest
-from builds import fixture_mkdocs
+from builds import fixture_mkdocs, mkdocs_book
 from served import Served
-
-from literate.project import Project
-from literate.source import tangle
 
 pytestmark = pytest.mark.slow
 
-PYPROJECT = '[tool.literate]\nchapters = "docs/chapters"\npackage = "pkg"\npackage_dir = "src/pkg"\n'
 MKDOCS = fixture_mkdocs("  - search\n  - literate:\n      preload: [fractions]\n")
 SAVED = """\
 ---
@@ -59,15 +55,7 @@ ax.set_title("A line");
 
 @pytest.fixture
 def book(tmp_path: Path) -> Path:
-    (tmp_path / "pyproject.toml").write_text(PYPROJECT)
-    (tmp_path / "mkdocs.yml").write_text(MKDOCS)
-    chapters = tmp_path / "docs" / "chapters"
-    chapters.mkdir(parents=True)
-    (tmp_path / "docs" / "index.md").write_text("# Fixture\n")
-    (chapters / "01-shapes.md").write_text(SAVED)
-    (chapters / "02-probe.md").write_text(PROBE)
-    tangle.write(Project.load(tmp_path))
-    return tmp_path
+    return mkdocs_book(tmp_path, MKDOCS, {"01-shapes.md": SAVED, "02-probe.md": PROBE})
 
 
 class Serve(Served):
