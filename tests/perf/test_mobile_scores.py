@@ -1,8 +1,9 @@
 """Lighthouse's mobile preset (slow 4G, a 4x slower CPU) on the heaviest page of each kind in each
 edition, served gzip-compressed: the median of three runs must be at least 0.9.
 
-Not part of `make test` (tests/perf is outside pyproject's testpaths): a run takes several
-minutes and its scores move with the machine's load (README, Performance). `make bench` runs the
+Not part of `make test` (of tests/perf, pyproject's testpaths name only test_page_kinds.py, which
+needs no Lighthouse): a run takes several minutes and its scores move with the machine's load
+(README, "Fast on a phone"). `make bench` runs the
 same check through `scripts/lighthouse.py --mobile --strict`; by hand, after `make site`:
 
     .venv/bin/pytest tests/perf -n 0            # LIGHTHOUSE_SITE=other/site for another build
