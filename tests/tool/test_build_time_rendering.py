@@ -168,17 +168,18 @@ def test_a_bad_diagram_names_graphviz_s_error_and_its_line(tmp_path, renderer):
 
 def test_notebook_css_keeps_only_what_the_page_uses(tmp_path):
     css = (
-        ".jupyter-wrapper{--jp-x:1}.jupyter-wrapper .jp-Cell{margin:0}"
+        ".jupyter-wrapper{--jp-x:1;--jp-unread:url(data:a;b)}.jupyter-wrapper .jp-Cell{margin:0;color:var(--jp-x)}"
         ".jupyter-wrapper .lm-Menu{color:red}.jupyter-wrapper :root{--icon:url(x)}"
         "@keyframes spin{to{opacity:0}}@media print{.jupyter-wrapper .jp-Cell{margin:1px}.bp3-x{a:b}}"
-        "[data-md-color-scheme=slate] .jupyter-wrapper{--jp-x:2}"
+        "[data-md-color-scheme=slate] .jupyter-wrapper{--jp-x:2;--jp-y:3}"
     )
-    page = f'<style>{css}</style><div class="jupyter-wrapper"><div class="jp-Cell"></div></div>'
+    page = f'<style>{css}</style><div class="jupyter-wrapper"><div class="jp-Cell" style="top:var(--jp-y)"></div></div>'
     slim = slim_styles(page, tmp_path)
-    assert ".jp-Cell{margin:0}" in slim and "--jp-x:1" in slim and "slate" in slim
+    assert ".jp-Cell{margin:0;color:var(--jp-x);}" in slim and "--jp-x:1;" in slim and "--jp-x:2;" in slim
+    assert "--jp-unread" not in slim and "--jp-y:3;" in slim  # a variable is kept while the page reads it
     assert "lm-Menu" not in slim and ":root" not in slim and "keyframes" not in slim
-    assert "@media print{.jupyter-wrapper .jp-Cell{margin:1px}}" in slim
-    assert slim_styles(page, tmp_path) == slim and len(list(tmp_path.glob("*.css"))) == 1
+    assert "@media print{.jupyter-wrapper .jp-Cell{margin:1px;}}" in slim
+    assert slim_styles(page, tmp_path) == slim and len(list(tmp_path.glob("*.css"))) == 2  # rules, then variables
 
 
 def test_notebook_figures_become_links():

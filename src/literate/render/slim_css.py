@@ -3,8 +3,8 @@
 mkdocs-jupyter inlines all of JupyterLab's stylesheet (widgets, menus, dialogs, file
 browser) into every notebook page; a rendered notebook uses a few dozen of its classes.
 `slim_styles(html)` keeps, in each `<style>` of `html`, the rules whose selectors name only
-classes that occur in `html` (variables, element rules and Material's scheme rules stay), and
-drops animations. Knows nothing of MkDocs. Results are cached by the stylesheet and the
+classes that occur in `html` (element rules and Material's scheme rules stay), then the custom
+properties (`--name: value`) that no `var()` left on the page reads, and drops animations. Knows nothing of MkDocs. Results are cached by the stylesheet and the
 page's classes, so a warm build does not parse the stylesheet again.
 """
 
@@ -24,6 +24,7 @@ _SELECTOR_CLASS = re.compile(r"\.(-?[_a-zA-Z][-_a-zA-Z0-9]*)")
 # `:root` after anything else (`.jupyter-wrapper :root`, the icon variables) matches nothing.
 _NOT = re.compile(r":not\([^()]*\)")
 _NEVER = re.compile(r".:root\b")
+_VARIABLE_READ = re.compile(r"var\(\s*(--[-\w]+)")
 _DROPPED_AT_RULES = {"keyframes", "-webkit-keyframes", "-moz-keyframes", "charset"}
 
 
@@ -39,9 +40,13 @@ def page_classes(html: str) -> frozenset[str]:
 
 
 def slim_styles(html: str, cache_dir: Path | None = None) -> str:
-    """`html` with each inline stylesheet cut to the classes `html` uses."""
+    """`html` with each inline stylesheet cut to the classes and the variables `html` uses.
+
+    The variables go after the rules: JupyterLab declares some 450 on `.jupyter-wrapper`, every
+    element of the notebook inherits them all, and a page reads a fifth of them."""
     classes = page_classes(html)
-    parts, at = [], 0
+    parts: list[str] = []  # outside a stylesheet, a stylesheet, outside, ...
+    at = 0
     # str.find, not a regular expression: a lazy `.*?` would crawl through the whole stylesheet.
     while (start := html.find("<style", at)) != -1:
         body = html.find(">", start) + 1
@@ -51,7 +56,10 @@ def slim_styles(html: str, cache_dir: Path | None = None) -> str:
         parts += [html[at:body], slim(html[body:end], classes, cache_dir)]
         at = end
     parts.append(html[at:])
-    return "".join(parts)
+    used = frozenset(_VARIABLE_READ.findall("".join(parts)))
+    return "".join(
+        part if i % 2 == 0 else without_unused_variables(part, used, cache_dir) for i, part in enumerate(parts)
+    )
 
 
 def slim(css: str, classes: frozenset[str], cache_dir: Path | None = None) -> str:
@@ -63,6 +71,35 @@ def slim(css: str, classes: frozenset[str], cache_dir: Path | None = None) -> st
     if cache is not None:
         cache.write(key, out)
     return out
+
+
+def without_unused_variables(css: str, used: frozenset[str], cache_dir: Path | None = None) -> str:
+    """`css` without the custom property declarations whose names are not in `used`."""
+    cache = Cache(Path(cache_dir), ".css") if cache_dir is not None else None
+    key = digest("variables\n" + css + "\n" + "\n".join(sorted(used)))
+    if cache is not None and (cached := cache.read_text(key)) is not None:
+        return cached
+    rules = tinycss2.parse_stylesheet(css, skip_whitespace=True, skip_comments=True)
+    out = "".join(_with_used_variables(rule, used) for rule in rules)
+    if cache is not None:
+        cache.write(key, out)
+    return out
+
+
+def _with_used_variables(rule: Any, used: frozenset[str]) -> str:
+    if rule.type == "at-rule" and rule.lower_at_keyword == "media" and rule.content is not None:
+        inner = tinycss2.parse_rule_list(rule.content, skip_whitespace=True, skip_comments=True)
+        kept = "".join(_with_used_variables(r, used) for r in inner)
+        return f"@media{tinycss2.serialize(rule.prelude)}{{{kept}}}" if kept else ""
+    if rule.type != "qualified-rule":
+        return str(tinycss2.serialize([rule]))
+    declarations = tinycss2.parse_blocks_contents(rule.content, skip_whitespace=True, skip_comments=True)
+    body = "".join(  # a declaration serializes with its ";"
+        tinycss2.serialize([d])
+        for d in declarations
+        if not (d.type == "declaration" and d.name.startswith("--") and d.name not in used)
+    )
+    return str(tinycss2.serialize(rule.prelude)) + "{" + body + "}" if body else ""
 
 
 @dataclass(frozen=True)
