@@ -2,7 +2,7 @@
 and, per edition, one visit of every built page (in the light scheme, then the dark) whose
 records the page tests share.
 
-Without /usr/bin/chromium (or Playwright) the browser tests skip, with the reason printed at
+Without Debian's headless Chromium (or Playwright) the browser tests skip, with the reason printed at
 the end of the run; with CI=true a missing browser is an error, not a skip.
 
 BROWSER_TESTS_SITE=site (a folder `make site` built) tests that folder instead of the session's
@@ -50,7 +50,7 @@ def pytest_terminal_summary(terminalreporter):
 def browser():
     """One headless Chromium (Debian's, never a downloaded one) for the whole session."""
     if not os.access(CHROMIUM, os.X_OK):
-        _unavailable(f"{CHROMIUM} not found (apt-get install chromium fonts-noto-cjk)")
+        _unavailable(f"{CHROMIUM} not found (apt-get install chromium-headless-shell fonts-noto-cjk)")
     if not AXE.is_file():
         _unavailable(f"{AXE} missing (run `npm ci`, which `make test` does)")
     try:
