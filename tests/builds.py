@@ -59,7 +59,7 @@ def shared_site(folder: Path) -> tuple[Path, str | None]:
     """The whole book built once into `folder`/built-site as `make site` builds it (both editions,
     strictly, with execution and the link check on), with addresses at a free port of 127.0.0.1.
     Whoever comes first builds, under a file lock; the others wait, then read it. Returns the
-    site and, if the build failed, its output."""
+    site and, if the build failed, its output; `shared_site_log` gives the output either way."""
     site, failure = folder / "built-site", folder / "built-site.failed"
     with open(folder / "built-site.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -67,9 +67,15 @@ def shared_site(folder: Path) -> tuple[Path, str | None]:
             # Two chapters at a time whatever the machine: tests/site/test_determinism.py compares
             # what this build caches with a run of one chapter at a time.
             result = make_site(ROOT, site, f"http://127.0.0.1:{free_port()}", LINK_CHECK="true", LITERATE_WORKERS="2")
+            (folder / "built-site.log").write_text(result.stdout + result.stderr)
             if result.returncode != 0:
                 failure.write_text(f"make editions (two strict builds) failed:\n{result.stdout}\n{result.stderr}")
     return site, (failure.read_text() if failure.exists() else None)
+
+
+def shared_site_log(folder: Path) -> str:
+    """What the build of `shared_site` printed (its three processes' output, each whole)."""
+    return (folder / "built-site.log").read_text()
 
 
 if __name__ == "__main__":

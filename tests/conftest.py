@@ -14,7 +14,7 @@ from pathlib import Path
 
 import builds
 import pytest
-from builds import ROOT, shared_site
+from builds import ROOT, shared_site, shared_site_log
 
 # One math thread per process, as the build runs each chapter (literate.run.pool): `make test` runs
 # a process per core already, and two threads each would fight over the cores, which slows
@@ -111,3 +111,9 @@ def built_site() -> Path:
     if failure:
         pytest.fail(failure, pytrace=False)
     return site
+
+
+@pytest.fixture(scope="session")
+def built_site_log(built_site: Path) -> str:
+    """What the build of `built_site` printed: `make editions`, three processes at once."""
+    return shared_site_log(Path(os.environ[SHARED]))

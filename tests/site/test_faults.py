@@ -1,4 +1,4 @@
-"""Faults that need the real book: two builds at once, and a failing build (its links, a translation).
+"""Faults that need the real book: three builds at once (the session's), and a failing build (its links, a translation).
 
 The toolchain's own faults (raising and endless blocks, hand edits, cache keys, output limits,
 isolation) are tested on small fixture books in tests/tool, where they cost seconds.
@@ -9,11 +9,10 @@ from __future__ import annotations
 import json
 import re
 import shutil
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from builds import ROOT, executed, free_port, make_site, mkdocs_build
+from builds import EXECUTED, ROOT, free_port, make_site
 
 from literate.project import Project
 from literate.run.execute import Executor
@@ -33,35 +32,30 @@ def book(tmp_path: Path, built_site) -> Path:
     return copy
 
 
-def test_two_builds_at_once_both_succeed_alike_run_each_chapter_once_and_leave_a_sound_cache(book):
-    project = Project.load(book)
-    executor = Executor(project, book / ".cache/literate")
-    missing = ["01-synthetic-data.md", "03-parameters.md", "04-model.md"]
-    for name in missing:
-        key = executor.key(project.parse(book / "docs/chapters" / name).python_blocks)
-        executor.outputs.path(key).unlink()
-    with ThreadPoolExecutor(2) as pool:
-        results = list(pool.map(lambda d: mkdocs_build(book, "--site-dir", d), ["site-a", "site-b"]))
-    for result in results:
-        assert result.returncode == 0, result.stderr
-    # One build ran them; the other waited for it and took them from the cache.
-    ran = sorted(executed(results[0]) + executed(results[1]))
-    assert ran == [f"docs/chapters/{name}" for name in missing]
+def test_the_session_build_ran_each_chapter_once_and_left_a_sound_cache(built_site, built_site_log):
+    """The session's build is `make editions`: the chapters' runner and both editions' builds at
+    once, sharing one execution cache (on a fresh clone, empty). Whichever process came first ran
+    a chapter; the others waited on the cache's lock and took its outputs: no chapter ran twice,
+    both editions show the same outputs, and every cache entry is whole. (On a machine whose
+    cache already held every chapter, nothing ran: then only the outputs and the cache are checked.)"""
+    ran = EXECUTED.findall(built_site_log)
+    assert len(ran) == len(set(ran)), f"a chapter ran twice: {ran}"
+    chapters = Project.load(ROOT).source_chapters()
+    assert set(ran) <= {chapter.name for chapter in chapters}
 
     def outputs(page: Path) -> list[str]:
         found = re.findall(r'<div class="(literate-output[^"]*)"(.*?)</div>', page.read_text(), re.S)
         return [body for classes, body in found if "literate-varying" not in classes]
 
-    pages = list((book / "site-a/chapters").rglob("index.html"))
-    assert pages
-    for page in pages:
-        twin = book / "site-b" / page.relative_to(book / "site-a")
-        assert outputs(page) == outputs(twin), page
+    for chapter in chapters:
+        page = f"chapters/{Path(chapter.name).stem}/index.html"
+        assert outputs(built_site / "zh" / page) == outputs(built_site / "en" / page), page
+    executor = Executor(Project.load(ROOT), ROOT / ".cache/literate")
     for entry in executor.outputs.folder.glob("*.json"):
         text = executor.outputs.read_text(entry.stem)  # every cache file is whole
         assert text is not None, entry
         json.loads(text)
-    assert not list((book / ".cache/literate").rglob("*.tmp"))
+    assert not list((ROOT / ".cache/literate").rglob("*.tmp"))
 
 
 def test_a_failing_build_names_each_edition_s_fault_and_leaves_the_published_site_as_it_was(book, built_site):
