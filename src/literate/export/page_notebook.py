@@ -1,5 +1,7 @@
 """The notebook a notebook page is rendered from, and what its page needs back: escaped dollars.
 
+The page's copy leaves out the package cell's code, which the page does not show (see `for_page`).
+
 A chapter writes a literal dollar as `\\$` (a price: "costs \\$5"). Jupyter shows it as `$`, so the
 downloaded notebook keeps it. nbconvert, which renders the notebook page, drops the backslash
 and leaves `$` in the HTML, where an escaped dollar can no longer be told from a formula's, so
@@ -15,6 +17,8 @@ from __future__ import annotations
 
 import json
 import re
+
+from literate.export.notebook import PACKAGE_TAG
 
 # Left to right, the first that matches: code (left alone), display or inline math (left alone:
 # arithmatex's inline rule, no space just inside the dollars, `\$` part of the formula), and,
@@ -48,11 +52,15 @@ def mark_escaped_dollars(markdown: str) -> str:
 
 
 def for_page(notebook_text: str) -> str:
-    """The downloaded notebook's text as the notebook page's source: escaped dollars marked."""
-    if "\\\\$" not in notebook_text:  # JSON writes the backslash of `\$` as `\\`: none to mark
-        return notebook_text
+    """The downloaded notebook's text as the notebook page's source: escaped dollars marked, and
+    the package cell without its code, which the page leaves out (mkdocs.yml, `remove_input_tags`).
+    So a `#@save` edit changes the page's source only where it changed a chapter's outputs, and
+    mkdocs-jupyter, whose cache is keyed by these bytes, converts only those pages again."""
     notebook = json.loads(notebook_text)
     for cell in notebook["cells"]:
+        if PACKAGE_TAG in cell.get("metadata", {}).get("tags", []):
+            cell["source"] = ""
+            continue
         source = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
         if cell["cell_type"] == "markdown" and "\\$" in source:
             cell["source"] = mark_escaped_dollars(source)
