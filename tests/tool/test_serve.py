@@ -248,3 +248,33 @@ def test_a_config_edited_while_a_build_runs_keeps_nothing_that_build_made(book):
     # The edit lands after the build read its config: what it made under the new key is dropped.
     build_once(pages, during=lambda: config.write_text(config.read_text() + "site_description: edited\n"))
     assert build_once(pages) == ["home"]
+
+
+def test_an_edit_is_seen_at_once_and_a_serve_left_alone_builds_nothing(book):
+    """The serve watches with the system's change notifications, not MkDocs' polling every 0.5 s;
+    they also report a file read (by an editor, a search, another build), which must not start a
+    rebuild."""
+    serve = Serve(book)
+    try:
+        serve.wait_for("Serving on")
+        built = len(serve.log)
+        for source in (book / "docs").rglob("*.md"):  # read, as a search or another build would
+            source.read_text()
+        time.sleep(2)
+        serve.skip_log()
+        assert not [line for line in serve.log[built:] if "Building documentation" in line], serve.log[built:]
+        seen = []
+        for n in range(5):
+            page = book / "docs/chapters/01-shapes.md"
+            page.write_text(page.read_text().replace("# Shapes", f"# Shapes {n}", 1))
+            saved = time.monotonic()
+            serve.wait_for("Detected file changes", timeout=10)
+            seen.append(time.monotonic() - saved)
+            serve.wait_for("Reloading browsers", timeout=60)
+            page.write_text(page.read_text().replace(f"# Shapes {n}", "# Shapes", 1))
+            serve.wait_for("Reloading browsers", timeout=60)
+        # Polling every 0.5 s sees an edit 0.25 s later on average: the median would be about that.
+        assert sorted(seen)[2] < 0.2, seen
+    finally:
+        serve.process.terminate()
+        serve.process.wait(timeout=30)

@@ -13,20 +13,27 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import posixpath
 import signal
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 from urllib.parse import urljoin
 
+import watchdog.events
+import watchdog.observers
 from jinja2 import Environment
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
+from mkdocs.livereload import LiveReloadServer
 from mkdocs.plugins import BasePlugin, CombinedEvent, event_priority
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
+from watchdog.observers.api import ObservedWatch
 
 from literate.adapter.options import LiterateConfig, make_executor
 from literate.adapter.page_cache import RenderedPages
@@ -82,6 +89,33 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
         """The serve ends (Ctrl-C, SIGTERM): its execution server and chapters end with it."""
         if self.kept_server is not None:
             self.kept_server.close()
+
+    def on_serve(
+        self, server: LiveReloadServer, *, config: MkDocsConfig, builder: Callable[..., Any]
+    ) -> LiveReloadServer:
+        """An edit reaches the rebuild sooner. MkDocs polls the watched files every 0.5 s; the
+        system's change notifications (inotify on Linux) report an edit at once, a quarter of a
+        second sooner on average. The paths MkDocs
+        (and any plugin before this one) watches move to watchdog's native observer; paths watched
+        later are added to it. LITERATE_WATCH=poll keeps MkDocs' polling, for file systems that send
+        no notifications (some network and container mounts)."""
+        # MkDocs waits for 0.1 s without further changes before it builds; an editor's save (write,
+        # rename) is over within milliseconds.
+        server.build_delay = 0.05
+        if os.environ.get("LITERATE_WATCH") == "poll":
+            return server
+        watched: dict[str, tuple[bool, int]] = {}  # path -> (recursive, how many times watched)
+        for emitter in list(server.observer.emitters):
+            path, times = str(emitter.watch.raw_path), 0  # a file's watch is on its folder: `path` names that
+            while any(str(e.watch.raw_path) == path for e in server.observer.emitters):
+                server.unwatch(path)
+                times += 1
+            watched[path] = (emitter.watch.is_recursive, times)
+        server.observer = _ChangeObserver()
+        for path, (recursive, times) in watched.items():
+            for _ in range(times):
+                server.watch(path, recursive=recursive)
+        return server
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         self.project = Project.load(Path(str(config.config_file_path)).parent)
@@ -370,6 +404,38 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
     def _close_rendering(self) -> None:
         if self.rendering is not None:
             self.rendering.close()
+
+
+# What a rebuild waits for: a file written, made, moved or removed. The native observer also
+# reports a file opened or read, and every build reads every page: MkDocs' handler would then
+# rebuild after each build, forever.
+_CHANGES: list[type[watchdog.events.FileSystemEvent]] = [
+    watchdog.events.FileCreatedEvent,
+    watchdog.events.FileModifiedEvent,
+    watchdog.events.FileMovedEvent,
+    watchdog.events.FileDeletedEvent,
+    watchdog.events.FileClosedEvent,
+]
+
+
+# watchdog names the platform's observer class through a variable, which mypy cannot subclass.
+class _ChangeObserver(watchdog.observers.Observer):  # type: ignore[misc,valid-type]
+    """watchdog's native observer (inotify on Linux), reporting changes only (`_CHANGES`)."""
+
+    def schedule(
+        self,
+        event_handler: watchdog.events.FileSystemEventHandler,
+        path: str | Path,
+        *,
+        recursive: bool = False,
+        event_filter: list[type[watchdog.events.FileSystemEvent]] | None = None,
+        follow_symlink: bool = False,
+    ) -> ObservedWatch:
+        changes = event_filter or _CHANGES
+        watch: ObservedWatch = super().schedule(
+            event_handler, path, recursive=recursive, event_filter=changes, follow_symlink=follow_symlink
+        )
+        return watch
 
 
 # Parsing a chapter for its title line takes a while: each rebuild of a serve asks again for the same text.
