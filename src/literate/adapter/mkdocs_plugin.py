@@ -95,10 +95,10 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
     ) -> LiveReloadServer:
         """An edit reaches the rebuild sooner. MkDocs polls the watched files every 0.5 s; the
         system's change notifications (inotify on Linux) report an edit at once, a quarter of a
-        second sooner on average. The paths MkDocs
-        (and any plugin before this one) watches move to watchdog's native observer; paths watched
-        later are added to it. LITERATE_WATCH=poll keeps MkDocs' polling, for file systems that send
-        no notifications (some network and container mounts)."""
+        second sooner on average. The paths MkDocs (and any plugin before this one) watches move
+        to watchdog's native observer; paths watched later are added to it. LITERATE_WATCH=poll
+        keeps MkDocs' polling, for file systems that send no notifications (some network and
+        container mounts)."""
         # MkDocs waits for 0.1 s without further changes before it builds; an editor's save (write,
         # rename) is over within milliseconds.
         server.build_delay = 0.05
