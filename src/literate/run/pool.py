@@ -75,8 +75,8 @@ class Running:
     work: Work
     number: int  # the job's number with the server
     reply_file: Path
-    deadline: float
-    started: float = field(default_factory=time.monotonic)
+    deadline: float  # until the chapter starts, the request's; then its start + the timeout
+    started: float = field(default_factory=time.monotonic)  # the request, then the chapter's start
     pid: int | None = None
     timed_out: bool = False
 
@@ -253,7 +253,12 @@ class Pool:
                             continue
                         job = running[message.job]
                         if isinstance(message, Started):
-                            job.pid = message.pid
+                            # The chapter's time and its timeout count from here, not from the
+                            # request: a server still importing what it preloads is not the
+                            # chapter's time, and a kill sent before the chapter has made its
+                            # process group (first thing it does) would find no group and be lost.
+                            job.pid, job.started = message.pid, time.monotonic()
+                            job.deadline = job.started + self.timeout
                             continue
                         del running[message.job]
                         result = outcome(job, message.exit_code, self.timeout)
