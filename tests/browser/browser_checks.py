@@ -343,6 +343,8 @@ _CODE_MOUNTED_JS = """
 def _mount_code_blocks(page) -> None:
     if not page.evaluate("() => document.documentElement.classList.contains('js')"):
         return  # scripts off (or no theme): nothing is set up, and the checks say so
+    if page.evaluate(_CODE_MOUNTED_JS):
+        return  # every block is set up already (a notebook page's cells are not Material's blocks)
     size = page.viewport_size
     try:
         # Blocks not yet drawn count at an estimated height (content-visibility), so the page
