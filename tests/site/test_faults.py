@@ -40,7 +40,8 @@ def test_the_session_build_ran_each_chapter_once_and_left_a_sound_cache(built_si
     cache already held every chapter, nothing ran: then only the outputs and the cache are checked.)"""
     ran = EXECUTED.findall(built_site_log)
     assert len(ran) == len(set(ran)), f"a chapter ran twice: {ran}"
-    chapters = Project.load(ROOT).source_chapters()
+    project = Project.load(ROOT)
+    chapters = project.source_chapters()
     assert set(ran) <= {chapter.name for chapter in chapters}
 
     def outputs(page: Path) -> list[str]:
@@ -50,7 +51,7 @@ def test_the_session_build_ran_each_chapter_once_and_left_a_sound_cache(built_si
     for chapter in chapters:
         page = f"chapters/{Path(chapter.name).stem}/index.html"
         assert outputs(built_site / "zh" / page) == outputs(built_site / "en" / page), page
-    executor = Executor(Project.load(ROOT), ROOT / ".cache/literate")
+    executor = Executor(project, ROOT / ".cache/literate")
     for entry in executor.outputs.folder.glob("*.json"):
         text = executor.outputs.read_text(entry.stem)  # every cache file is whole
         assert text is not None, entry
