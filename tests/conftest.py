@@ -24,13 +24,17 @@ for _name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
 
 SHARED = "LITERATE_TESTS_SHARED"  # the folder all processes of one run share (set by the first)
 _BUILDER = pytest.StashKey[subprocess.Popen]()
-_READERS = [ROOT / "tests" / "site", ROOT / "tests" / "browser"]  # the tests that read the built site
 
 
 def _reads_the_site(config: pytest.Config) -> bool:
+    """Whether the run includes tests that read the session's build (the browser tests read
+    $BROWSER_TESTS_SITE instead when it is set: see tests/browser/conftest.py)."""
+    readers = [ROOT / "tests" / "site"]
+    if not os.environ.get("BROWSER_TESTS_SITE"):
+        readers.append(ROOT / "tests" / "browser")
     for arg in config.args:
         path = Path(arg.split("::")[0]).resolve()
-        if any(path == folder or path in folder.parents or folder in path.parents for folder in _READERS):
+        if any(path == folder or path in folder.parents or folder in path.parents for folder in readers):
             return True
     return False
 
@@ -44,7 +48,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         return
     folder = tempfile.mkdtemp(prefix="literate-tests-")
     os.environ[SHARED] = folder
-    if _reads_the_site(session.config):
+    if _reads_the_site(session.config) and not session.config.option.collectonly:
         session.config.stash[_BUILDER] = subprocess.Popen(
             [sys.executable, builds.__file__, folder],
             start_new_session=True,
