@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import py_compile
 import signal
 import subprocess
 import sys
@@ -160,9 +161,17 @@ def test_a_syntax_error_found_by_the_compiler_names_its_own_line_once(tmp_path):
 
 
 def test_the_cache_key_follows_the_package_source_even_edited_behind_the_chapters_back(tmp_path):
+    """Edited within the second it was compiled, to a text of the same length: Python would
+    take the stale `.pyc` (same recorded time and size) and run the code before the edit."""
     book = project(tmp_path, a=chapter("import pkg\npkg.ORIGIN"))
     first = run(book)[0]
-    (book.package_dir / "__init__.py").write_text("ORIGIN = 'edited by hand'\n")
+    module = book.package_dir / "__init__.py"
+    py_compile.compile(str(module))  # as any earlier import that wrote bytecode leaves it
+    compiled = module.stat()
+    edited = "ORIGIN = 'edited by hand'\n"
+    assert len(edited) == compiled.st_size
+    module.write_text(edited)
+    os.utime(module, ns=(compiled.st_atime_ns, compiled.st_mtime_ns))
     second = run(book)[0]
     assert second.executed and second.key != first.key
     assert texts(second) == ["'edited by hand'"]

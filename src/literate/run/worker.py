@@ -15,6 +15,7 @@ import builtins
 import ctypes
 import gc
 import importlib
+import importlib.machinery
 import io
 import os
 import re
@@ -23,7 +24,8 @@ import signal
 import sys
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, cast
 
 from literate.processes import become_subreaper, end_descendants
@@ -233,7 +235,7 @@ def chapter_process(request: ChapterRequest, reply_file: str, server: int) -> No
     for signum, handler in DEFAULT_HANDLERS.items():  # not the server's (set in `serve`)
         signal.signal(signum, handler)
     sys.stdin.close()
-    sys.path[:0] = request.import_paths  # the project's own package, whatever copy is installed
+    load_from_source(request.import_paths)  # the project's own package, whatever copy is installed
     with open(reply_file, "w", encoding="utf-8", errors="backslashreplace") as replies:
 
         def send(reply: BlockReply) -> None:
@@ -247,6 +249,40 @@ def chapter_process(request: ChapterRequest, reply_file: str, server: int) -> No
             sys.stdout.flush()
             sys.stderr.flush()
     os._exit(0)  # no atexit handler or thread the chapter's code started may hold the process
+
+
+class SourceOnlyLoader(importlib.machinery.SourceFileLoader):
+    """Compiles a module from its source each time, neither reading nor writing a `.pyc`.
+
+    Python trusts a cached `.pyc` whose source has the recorded modification time (in whole
+    seconds) and size: a module edited within the second it was compiled, to a text of the same
+    length, would run as it was before the edit, while the cache key (made from the source) says
+    it is new. A project's package is small; compiling it costs little.
+    """
+
+    def path_stats(self, path: str) -> dict[str, Any]:
+        raise OSError("no bytecode for the project's own modules")  # SourceLoader then compiles the source
+
+
+def load_from_source(roots: Sequence[str]) -> None:
+    """Put `roots` first on sys.path, every module in them loaded by `SourceOnlyLoader`."""
+    folders = [Path(root).resolve() for root in roots]
+
+    def inside(path: str) -> bool:
+        where = Path(path).resolve()
+        return any(where == folder or folder in where.parents for folder in folders)
+
+    find = importlib.machinery.FileFinder.path_hook((SourceOnlyLoader, importlib.machinery.SOURCE_SUFFIXES))
+
+    def hook(path: str) -> Any:
+        if not inside(path):
+            raise ImportError(f"not the project's own folder: {path}")  # the next hook takes it
+        return find(path)
+
+    sys.path_hooks.insert(0, hook)
+    for path in [path for path in sys.path_importer_cache if inside(path)]:
+        del sys.path_importer_cache[path]  # the server's finder for a folder of the project, if any
+    sys.path[:0] = roots
 
 
 def _die_with_parent(signum: int = signal.SIGKILL) -> None:
