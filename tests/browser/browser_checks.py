@@ -334,8 +334,8 @@ def _record_state(page, report: PageReport) -> None:
 # Material sets up a code block (its copy button; focusable if it scrolls) when the block first
 # comes near the screen (`content.lazy`, mkdocs.yml). The tab scrolls to each block not yet set
 # up, as a reader scrolling through would, then back to the top, before the checks read the page.
-# (A window as tall as the page did the same at once, for about 0.1 CPU-second more per
-# chapter: everything on the page was drawn in one frame, twice, as the window grew and shrank.)
+# (A window as tall as the page drew the whole page in one frame, twice, as it grew and shrank:
+# more CPU, ARCHITECTURE.md's Performance section.)
 _CODE_MOUNTED_JS = """
 () => [...document.querySelectorAll(".md-content pre:not(.mermaid) > code")]
   .every((code) => code.parentElement.id.startsWith("__code_"))
