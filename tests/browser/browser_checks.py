@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -111,18 +112,20 @@ def style_contexts(html: str) -> set[str]:
     return parser.seen
 
 
-def pages_with_new_styles(site: Path, pages: list[str]) -> set[str]:
-    """The pages, in the order given, with an element in a context no page before them had.
+def new_styles(site: Path, pages: list[str]) -> dict[str, set[str]]:
+    """The pages, in the order given, with an element in a context no page before them had,
+    each with those contexts (`style_contexts`' `parent > element`).
 
     What a page's colours are depends on its elements, their classes and where they sit, not
-    on its words: a page built of the same pieces as pages before it has no colour of its own.
+    on its words: a page built of the same pieces as pages before it has no colour of its own,
+    and on a page with new pieces, the new pieces (with whatever they hold) are what is new.
     """
     seen: set[str] = set()
-    new = set()
+    new: dict[str, set[str]] = {}
     for rel in pages:
-        contexts = style_contexts(page_html(site, rel))
-        if contexts - seen:
-            new.add(rel)
+        contexts = style_contexts(page_html(site, rel)) - seen
+        if contexts:
+            new[rel] = contexts
             seen |= contexts
     return new
 
@@ -222,17 +225,39 @@ _STATE_JS = """
 # Started without waiting (the next page loads meanwhile); its result is collected later. The
 # theme fades colours in when it applies the scheme: axe judges the page as it ends up, with
 # the fades cut short, not a frame in the middle of one (a loaded machine caught one).
+# Each run is (pieces, axe's options): pieces null for the whole page, else the contexts
+# (`parent > element`, as `style_contexts` writes them) whose elements, and all they hold, axe
+# reads; a context no element of the live page has is left out.
 _AXE_START_JS = """
-([blocking, options]) => {
+([blocking, runs]) => {
   if (!document.getElementById("no-fades")) {
     const still = document.createElement("style");
     still.id = "no-fades";
     still.textContent = "*, *::before, *::after { transition: none !important; animation: none !important; }";
     document.head.appendChild(still);
   }
+  const selector = (context) => context.split(" > ").filter(Boolean).map((piece) => {
+    const [tag, ...classes] = piece.split(".");
+    return tag + classes.map((name) => "." + CSS.escape(name)).join("");
+  }).join(" > ");
+  const present = (css) => {
+    try { return document.querySelector(css) !== null; } catch { return false; }
+  };
+  const within = (pieces) => {
+    if (pieces === null) return document;
+    const found = pieces.map(selector).filter(present);
+    return found.length ? { include: found.map((css) => [css]) } : null;
+  };
   const settled = new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
-  window.__axeViolations = settled.then(() => axe.run(document, { resultTypes: ["violations"], ...options })).then((result) =>
-    result.violations
+  window.__axeViolations = settled.then(async () => {
+    const violations = [];
+    for (const [pieces, options] of runs) {
+      const context = within(pieces);
+      if (context) violations.push(...(await axe.run(context, { resultTypes: ["violations"], ...options })).violations);
+    }
+    return violations;
+  }).then((violations) =>
+    violations
       .filter((v) => blocking.includes(v.impact))
       .map((v) => ({
         id: v.id,
@@ -246,7 +271,7 @@ _AXE_START_JS = """
 # page), so there axe runs the one rule that reads colours; the others ran on the light page.
 _AXE_COLOURS_ONLY = {"runOnly": ["color-contrast"]}
 # Every rule but the one that reads colours, the slowest (more than half of axe's time on a
-# chapter page), for pages whose pieces an earlier page had: see `open_page`.
+# chapter page): see `open_page`.
 _AXE_ALL_BUT_COLOURS = {"rules": {"color-contrast": {"enabled": False}}}
 SCHEME_JS = '() => document.body.getAttribute("data-md-color-scheme")'  # the theme's scheme: default, slate
 # The theme follows the system's scheme as it changes; a page without the theme has nothing to wait for.
@@ -369,11 +394,19 @@ def _mount_code_blocks(page) -> None:
 
 
 def open_page(
-    tab: Tab, url: str, *, diagram_sources: int = 0, run_axe: bool = True, colours: bool = True
+    tab: Tab,
+    url: str,
+    *,
+    diagram_sources: int = 0,
+    run_axe: bool = True,
+    colours: bool = True,
+    pieces: Collection[str] | None = None,
 ) -> PageReport:
-    """Load `url` in `tab`, record what is on the screen, and start axe on it (without its
-    colour-contrast rule unless `colours`: a page built of pieces seen before has no colour of
-    its own, while the other rules read what differs from page to page, its words, links and images).
+    """Load `url` in `tab`, record what is on the screen, and start axe on it: every rule on the
+    whole page, but its colour contrast only with `colours`, and then only on `pieces` (contexts
+    as `new_styles` gives them) when given. The colours follow the pieces: a piece seen before
+    has had its colours read, while the other rules read what differs from page to page, its
+    words, links and images.
 
     `finish_page` completes the report. Between the two, the tab keeps recording requests and
     console messages, and axe runs while the caller loads the next page in another tab.
@@ -385,17 +418,27 @@ def open_page(
     _record_state(tab.page, report)
     if run_axe:
         tab.page.add_script_tag(path=str(AXE))
-        tab.page.evaluate(_AXE_START_JS, [list(AXE_BLOCKING), {} if colours else _AXE_ALL_BUT_COLOURS])
+        if colours and pieces is None:
+            runs = [(None, {})]
+        else:
+            runs = [(None, _AXE_ALL_BUT_COLOURS)] + ([(sorted(pieces), _AXE_COLOURS_ONLY)] if colours else [])
+        tab.page.evaluate(_AXE_START_JS, [list(AXE_BLOCKING), runs])
         report.axe_colours = colours
     return report
 
 
 def finish_page(
-    tab: Tab, *, run_axe: bool = True, dark: bool = False, settle: bool = True
+    tab: Tab,
+    *,
+    run_axe: bool = True,
+    dark: bool = False,
+    settle: bool = True,
+    pieces: Collection[str] | None = None,
 ) -> tuple[PageReport, PageReport | None]:
     """Collect the axe result; with `settle`, let late requests land and count the bytes; with
     `dark`, switch the reader's system to the dark scheme and check the page again (a second
-    report: the scheme the theme took, and axe's colour contrast), then back; end the page."""
+    report: the scheme the theme took, and axe's colour contrast, on `pieces` if given), then
+    back; end the page."""
     page, report, dark_report = tab.page, tab.report, None
     page.bring_to_front()  # a tab in the background gets few animation frames, and axe waits for two
     if run_axe:
@@ -416,7 +459,8 @@ def finish_page(
             dark_report = PageReport(url=report.url, origin=report.origin, diagram_sources=report.diagram_sources)
             dark_report.scheme = page.evaluate(SCHEME_JS)
             if run_axe:
-                page.evaluate(_AXE_START_JS, [list(AXE_BLOCKING), _AXE_COLOURS_ONLY])
+                within = None if pieces is None else sorted(pieces)
+                page.evaluate(_AXE_START_JS, [list(AXE_BLOCKING), [(within, _AXE_COLOURS_ONLY)]])
                 dark_report.axe_violations = page.evaluate(_AXE_RESULT_JS)
                 dark_report.axe_ran = dark_report.axe_colours = True
         finally:
@@ -430,7 +474,7 @@ def inspect_page(context, url: str, *, dark: bool = False, **options) -> tuple[P
     tab = Tab(context)
     try:
         open_page(tab, url, **options)
-        return finish_page(tab, run_axe=options.get("run_axe", True), dark=dark)
+        return finish_page(tab, run_axe=options.get("run_axe", True), dark=dark, pieces=options.get("pieces"))
     finally:
         tab.close()
 
@@ -452,7 +496,8 @@ def inspect_pages(
             page_dark = options.get("dark", dark)
             options = {k: v for k, v in options.items() if k != "dark"}
             open_page(tab, url, **options)
-            pending.append((tab, {"run_axe": options.get("run_axe", True), "dark": page_dark, "settle": settle}))
+            finish = {"run_axe": options.get("run_axe", True), "dark": page_dark, "settle": settle}
+            pending.append((tab, {**finish, "pieces": options.get("pieces")}))
         reports += [finish_page(tab, **finish) for tab, finish in pending]
     finally:
         for tab in tabs:

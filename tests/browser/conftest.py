@@ -24,8 +24,8 @@ from .browser_checks import (
     count_diagram_sources,
     discover_pages,
     inspect_pages,
+    new_styles,
     page_html,
-    pages_with_new_styles,
     serve,
     served_port,
 )
@@ -139,32 +139,40 @@ def crawl_url(site_dir: Path):
 
 
 @pytest.fixture(scope="session")
-def new_style_pages(site_dir: Path, site_pages: list[str]) -> set[str]:
-    """The pages of both editions with an element in a context no page before them had (see
-    `pages_with_new_styles`), and each edition's home page. A page is taken in both editions
-    before the next, the editions in turns, so the two crawls share the pages with new pieces
-    (and take about as long)."""
+def new_style_pages(site_dir: Path, site_pages: list[str]) -> dict[str, set[str] | None]:
+    """The pages of both editions with an element in a context no page before them had, each
+    with those contexts (see `new_styles`), and each edition's home page, whole (None). A page
+    is taken in both editions before the next, the editions in turns, so the two crawls share
+    the pages with new pieces (and take about as long)."""
     by_path: dict[str, list[str]] = {}
     for rel in site_pages:
         edition, _, path = rel.partition("/")
         by_path.setdefault(path, []).append(rel)
     order = [rel for turn, path in enumerate(sorted(by_path)) for rel in sorted(by_path[path], reverse=turn % 2 == 1)]
-    return pages_with_new_styles(site_dir, order) | {p for p in site_pages if p.count("/") == 1}
+    homes: dict[str, set[str] | None] = {p: None for p in site_pages if p.count("/") == 1}
+    return {**new_styles(site_dir, order), **homes}
 
 
 @pytest.fixture(scope="module")
-def page_visits(browser_context, crawl_url: str, site_dir: Path, edition_pages: list[str], new_style_pages: set[str]):
+def page_visits(
+    browser_context,
+    crawl_url: str,
+    site_dir: Path,
+    edition_pages: list[str],
+    new_style_pages: dict[str, set[str] | None],
+):
     """Every page of the edition, loaded once by a reader whose system prefers the light scheme:
     (light report, dark report or None) per page. Axe runs on every page but the notebook pages
-    built of pieces seen before, its colour contrast only on the pages with new pieces; the
-    system then switches to the dark scheme, and axe reads the colours again, on those pages.
-    Notebook pages are one template over the chapters' own blocks and outputs, and a page of old
-    pieces has no colour of its own."""
+    built of pieces seen before; its colour contrast reads the new pieces of the pages with new
+    pieces (each home page whole); the system then switches to the dark scheme, and axe reads
+    the colours of those pieces again. Notebook pages are one template over the chapters' own
+    blocks and outputs, and a page of old pieces has no colour of its own."""
     pages = []
     for url, options in _pages(crawl_url, site_dir, edition_pages):
         rel = url.removeprefix(crawl_url)
         new = rel in new_style_pages
-        pages.append((url, {**options, "run_axe": new or "/notebooks/" not in rel, "colours": new, "dark": new}))
+        colours = {"colours": new, "dark": new, "pieces": new_style_pages.get(rel)}
+        pages.append((url, {**options, "run_axe": new or "/notebooks/" not in rel, **colours}))
     return inspect_pages(browser_context, pages)
 
 

@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from .browser_checks import PAGE_BUDGET, PAGE_CHECKS, count_diagram_sources, inspect_page, pages_with_new_styles, serve
+from .browser_checks import PAGE_BUDGET, PAGE_CHECKS, count_diagram_sources, inspect_page, new_styles, serve
 
 pytestmark = pytest.mark.slow
 
@@ -39,6 +39,17 @@ body { color: #000; background: #fff; }
 <body><main><h1>Dim in the dark</h1><p>Readable by day only.</p></main></body></html>
 """
 
+# Two pieces: one readable in both schemes, one dim in the dark.
+TWO_PIECES = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Two pieces</title>
+<link rel="icon" href="data:,">
+<style>
+body { color: #000; background: #fff; }
+@media (prefers-color-scheme: dark) { body { color: #eee; background: #000; } p.dim { color: #333; } }
+</style></head>
+<body><main><h1>Two pieces</h1><p class="ok">Readable always.</p><p class="dim">Dim in the dark.</p></main></body></html>
+"""
+
 CLEAN = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Clean</title>
 <link rel="icon" href="data:,"></head>
@@ -58,6 +69,8 @@ def pages(tmp_path):
     (tmp_path / "broken" / "heavy.css").write_text(f"/* {noise} */", encoding="utf-8")
     (tmp_path / "dim").mkdir()
     (tmp_path / "dim" / "index.html").write_text(DIM_IN_THE_DARK, encoding="utf-8")
+    (tmp_path / "pieces").mkdir()
+    (tmp_path / "pieces" / "index.html").write_text(TWO_PIECES, encoding="utf-8")
     (tmp_path / "clean").mkdir()
     (tmp_path / "clean" / "index.html").write_text(CLEAN, encoding="utf-8")
     with serve(tmp_path) as url:
@@ -92,6 +105,17 @@ def test_text_too_dim_in_the_dark_scheme_fails_there_only(browser_context, pages
     assert any("color-contrast" in p for p in PAGE_CHECKS["axe"](dark)), dark.axe_violations
 
 
+def test_the_colours_are_read_on_the_pieces_given(browser_context, pages):
+    """A crawl reads the colours of a page's new pieces only (and all they hold): the dim
+    piece is caught when it is among them, and the other is not mistaken for it."""
+    _, dark = inspect_page(browser_context, pages + "pieces/", dark=True, pieces=["main > p.dim"])
+    assert any("color-contrast" in p and "dim" in p for p in PAGE_CHECKS["axe"](dark)), dark.axe_violations
+    _, dark = inspect_page(browser_context, pages + "pieces/", dark=True, pieces=["main > p.ok", " > body"])
+    assert any("color-contrast" in p for p in PAGE_CHECKS["axe"](dark)), "the body holds the dim piece"
+    _, dark = inspect_page(browser_context, pages + "pieces/", dark=True, pieces=["main > p.ok", "main > h1"])
+    assert PAGE_CHECKS["axe"](dark) == [], dark.axe_violations
+
+
 def test_only_pages_with_new_pieces_count_as_new_styles(tmp_path):
     """The dark scheme's colours are read on these pages only: the selection must see a new
     class, and a known class under a new parent, and nothing new in the same pieces re-worded."""
@@ -105,4 +129,7 @@ def test_only_pages_with_new_pieces_count_as_new_styles(tmp_path):
     for rel, html in pages.items():
         (tmp_path / rel).mkdir()
         (tmp_path / rel / "index.html").write_text(f"<html><head><title>t</title></head>{html}</html>")
-    assert pages_with_new_styles(tmp_path, list(pages)) == {"a/", "c/", "d/", "e/"}
+    new = new_styles(tmp_path, list(pages))
+    assert set(new) == {"a/", "c/", "d/", "e/"}
+    assert new["d/"] == {"main.md > div.x", "div.x > p.x"}
+    assert new["e/"] == {"p.x > br"}
