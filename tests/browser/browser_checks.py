@@ -169,6 +169,7 @@ class PageReport:
     axe_violations: list[dict] = field(default_factory=list)
     axe_ran: bool = False
     axe_colours: bool = False  # axe's colour contrast was among the rules it ran
+    axe_pieces_found: int | None = None  # how many of the pieces given it found (None: the whole page)
 
 
 # One evaluation after the page has settled: what is on the screen.
@@ -243,28 +244,32 @@ _AXE_START_JS = """
   const present = (css) => {
     try { return document.querySelector(css) !== null; } catch { return false; }
   };
-  const within = (pieces) => {
-    if (pieces === null) return document;
-    const found = pieces.map(selector).filter(present);
-    return found.length ? { include: found.map((css) => [css]) } : null;
-  };
   const settled = new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
-  window.__axeViolations = settled.then(async () => {
+  window.__axeResult = settled.then(async () => {
     const violations = [];
+    let piecesFound = null;
     for (const [pieces, options] of runs) {
-      const context = within(pieces);
-      if (context) violations.push(...(await axe.run(context, { resultTypes: ["violations"], ...options })).violations);
+      let context = document;
+      if (pieces !== null) {
+        const found = pieces.map(selector).filter(present);
+        piecesFound = (piecesFound || 0) + found.length;
+        if (!found.length) continue;
+        context = { include: found.map((css) => [css]) };
+      }
+      violations.push(...(await axe.run(context, { resultTypes: ["violations"], ...options })).violations);
     }
-    return violations;
-  }).then((violations) =>
-    violations
-      .filter((v) => blocking.includes(v.impact))
-      .map((v) => ({
-        id: v.id,
-        impact: v.impact,
-        help: v.help,
-        nodes: v.nodes.slice(0, 5).map((n) => n.target.join(" ")),
-      })));
+    return {
+      piecesFound,
+      violations: violations
+        .filter((v) => blocking.includes(v.impact))
+        .map((v) => ({
+          id: v.id,
+          impact: v.impact,
+          help: v.help,
+          nodes: v.nodes.slice(0, 5).map((n) => n.target.join(" ")),
+        })),
+    };
+  });
 }
 """
 # In the dark scheme only colours change (the theme swaps its colour variables on the same
@@ -279,7 +284,7 @@ _DARK_APPLIED_JS = """
 () => !document.body.hasAttribute("data-md-color-scheme")
   || document.body.getAttribute("data-md-color-scheme") === "slate"
 """
-_AXE_RESULT_JS = "() => window.__axeViolations"
+_AXE_RESULT_JS = "() => window.__axeResult"
 
 # Bytes the page transferred: the document and every resource (fonts and the search index
 # included), as the browser's resource timing counts them.
@@ -442,7 +447,8 @@ def finish_page(
     page, report, dark_report = tab.page, tab.report, None
     page.bring_to_front()  # a tab in the background gets few animation frames, and axe waits for two
     if run_axe:
-        report.axe_violations = page.evaluate(_AXE_RESULT_JS)
+        result = page.evaluate(_AXE_RESULT_JS)
+        report.axe_violations, report.axe_pieces_found = result["violations"], result["piecesFound"]
         report.axe_ran = True
     if settle:
         try:  # whatever the page still fetches after load (search index, sitemap) counts too
@@ -461,7 +467,8 @@ def finish_page(
             if run_axe:
                 within = None if pieces is None else sorted(pieces)
                 page.evaluate(_AXE_START_JS, [list(AXE_BLOCKING), [(within, _AXE_COLOURS_ONLY)]])
-                dark_report.axe_violations = page.evaluate(_AXE_RESULT_JS)
+                result = page.evaluate(_AXE_RESULT_JS)
+                dark_report.axe_violations, dark_report.axe_pieces_found = result["violations"], result["piecesFound"]
                 dark_report.axe_ran = dark_report.axe_colours = True
         finally:
             page.emulate_media(color_scheme="null")  # the context's own scheme again

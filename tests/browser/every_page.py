@@ -146,3 +146,7 @@ def test_axe_and_the_dark_scheme_covered_the_kinds_of_page(page_visits, edition)
     # The colours were read in both schemes on the same pages (those with new pieces).
     light_colours = {light.url.removeprefix(light.origin + "/") for light, _ in page_visits if light.axe_colours}
     assert light_colours == dark, (light_colours, dark)
+    # On each, axe found at least one of the new pieces the built HTML named (a piece the theme's
+    # scripts replace can be missing; none found would mean the colours were read nowhere).
+    unfound = [r.url for visit in page_visits for r in visit if r is not None and r.axe_pieces_found == 0]
+    assert not unfound, f"no new piece found on {unfound}"

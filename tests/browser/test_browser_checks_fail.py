@@ -112,8 +112,11 @@ def test_the_colours_are_read_on_the_pieces_given(browser_context, pages):
     assert any("color-contrast" in p and "dim" in p for p in PAGE_CHECKS["axe"](dark)), dark.axe_violations
     _, dark = inspect_page(browser_context, pages + "pieces/", dark=True, pieces=["main > p.ok", " > body"])
     assert any("color-contrast" in p for p in PAGE_CHECKS["axe"](dark)), "the body holds the dim piece"
-    _, dark = inspect_page(browser_context, pages + "pieces/", dark=True, pieces=["main > p.ok", "main > h1"])
+    light, dark = inspect_page(browser_context, pages + "pieces/", dark=True, pieces=["main > p.ok", "main > h1"])
     assert PAGE_CHECKS["axe"](dark) == [], dark.axe_violations
+    assert light.axe_pieces_found == dark.axe_pieces_found == 2
+    _, dark = inspect_page(browser_context, pages + "pieces/", dark=True, pieces=["main > p.nowhere"])
+    assert dark.axe_pieces_found == 0, "a piece the page lacks is counted as not found (every_page.py fails on it)"
 
 
 def test_only_pages_with_new_pieces_count_as_new_styles(tmp_path):
