@@ -228,7 +228,8 @@ _STATE_JS = """
 # the fades cut short, not a frame in the middle of one (a loaded machine caught one).
 # Each run is (pieces, axe's options): pieces null for the whole page, else the contexts
 # (`parent > element`, as `style_contexts` writes them) whose elements, and all they hold, axe
-# reads; a context no element of the live page has is left out.
+# reads (an element under another parent if the theme's scripts moved it); a piece the live
+# page lacks is left out, and counted.
 _AXE_START_JS = """
 ([blocking, runs]) => {
   if (!document.getElementById("no-fades")) {
@@ -237,12 +238,19 @@ _AXE_START_JS = """
     still.textContent = "*, *::before, *::after { transition: none !important; animation: none !important; }";
     document.head.appendChild(still);
   }
-  const selector = (context) => context.split(" > ").filter(Boolean).map((piece) => {
+  const element = (piece) => {
     const [tag, ...classes] = piece.split(".");
     return tag + classes.map((name) => "." + CSS.escape(name)).join("");
-  }).join(" > ");
+  };
   const present = (css) => {
     try { return document.querySelector(css) !== null; } catch { return false; }
+  };
+  // The element under its parent, else anywhere (the theme's scripts wrap some, tables in a
+  // scrolling box); null if the page has none.
+  const selector = (context) => {
+    const [parent, child] = context.split(" > ");
+    const choices = parent ? [element(parent) + " > " + element(child), element(child)] : [element(child)];
+    return choices.find(present) || null;
   };
   const settled = new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
   window.__axeResult = settled.then(async () => {
@@ -251,7 +259,7 @@ _AXE_START_JS = """
     for (const [pieces, options] of runs) {
       let context = document;
       if (pieces !== null) {
-        const found = pieces.map(selector).filter(present);
+        const found = pieces.map(selector).filter(Boolean);
         piecesFound = (piecesFound || 0) + found.length;
         if (!found.length) continue;
         context = { include: found.map((css) => [css]) };
