@@ -374,19 +374,18 @@ def _record_state(page, report: PageReport) -> None:
 # up, as a reader scrolling through would, then back to the top, before the checks read the page.
 # (A window as tall as the page drew the whole page in one frame, twice, as it grew and shrank:
 # more CPU, ARCHITECTURE.md's Performance section.)
-_CODE_MOUNTED_JS = """
-() => [...document.querySelectorAll(".md-content pre:not(.mermaid) > code")]
-  .every((code) => code.parentElement.id.startsWith("__code_"))
-"""
+# A page whose blocks are all set up (a notebook page's cells are not Material's blocks) is
+# left as it is, and so is a page without the theme's scripts (scripts off: nothing is set up,
+# and the checks say so).
 _SCROLL_TO_EACH_BLOCK_JS = """
 async () => {
+  const waiting = () => [...document.querySelectorAll(".md-content pre:not(.mermaid) > code")]
+    .find((code) => !code.parentElement.id.startsWith("__code_"));
+  if (!document.documentElement.classList.contains("js") || !waiting()) return;
   const frame = () => new Promise((done) => requestAnimationFrame(() => done()));
   const deadline = performance.now() + 10000;
-  while (performance.now() < deadline) {
-    const waiting = [...document.querySelectorAll(".md-content pre:not(.mermaid) > code")]
-      .find((code) => !code.parentElement.id.startsWith("__code_"));
-    if (!waiting) break;
-    waiting.scrollIntoView({ block: "center" });
+  for (let block = waiting(); block && performance.now() < deadline; block = waiting()) {
+    block.scrollIntoView({ block: "center" });
     await frame();
     await frame();
   }
@@ -399,10 +398,6 @@ async () => {
 def _mount_code_blocks(page) -> None:
     """Bring every code block near the screen once; a block still without its button after
     10 s is left for the copy check to name."""
-    if not page.evaluate("() => document.documentElement.classList.contains('js')"):
-        return  # scripts off (or no theme): nothing is set up, and the checks say so
-    if page.evaluate(_CODE_MOUNTED_JS):
-        return  # every block is set up already (a notebook page's cells are not Material's blocks)
     page.evaluate(_SCROLL_TO_EACH_BLOCK_JS)
 
 
@@ -440,6 +435,11 @@ def open_page(
     return report
 
 
+def _read_axe_result(page, report: PageReport) -> None:
+    result = page.evaluate(_AXE_RESULT_JS)
+    report.axe_violations, report.axe_pieces_found = result["violations"], result["piecesFound"]
+
+
 def finish_page(
     tab: Tab,
     *,
@@ -455,8 +455,7 @@ def finish_page(
     page, report, dark_report = tab.page, tab.report, None
     page.bring_to_front()  # a tab in the background gets few animation frames, and axe waits for two
     if run_axe:
-        result = page.evaluate(_AXE_RESULT_JS)
-        report.axe_violations, report.axe_pieces_found = result["violations"], result["piecesFound"]
+        _read_axe_result(page, report)
         report.axe_ran = True
     if settle:
         try:  # whatever the page still fetches after load (search index, sitemap) counts too
@@ -475,8 +474,7 @@ def finish_page(
             if run_axe:
                 within = None if pieces is None else sorted(pieces)
                 page.evaluate(_AXE_START_JS, [list(AXE_BLOCKING), [(within, _AXE_COLOURS_ONLY)]])
-                result = page.evaluate(_AXE_RESULT_JS)
-                dark_report.axe_violations, dark_report.axe_pieces_found = result["violations"], result["piecesFound"]
+                _read_axe_result(page, dark_report)
                 dark_report.axe_ran = dark_report.axe_colours = True
         finally:
             page.emulate_media(color_scheme="null")  # the context's own scheme again
@@ -511,8 +509,13 @@ def inspect_pages(
             page_dark = options.get("dark", dark)
             options = {k: v for k, v in options.items() if k != "dark"}
             open_page(tab, url, **options)
-            finish = {"run_axe": options.get("run_axe", True), "dark": page_dark, "settle": settle}
-            pending.append((tab, {**finish, "pieces": options.get("pieces")}))
+            finish = {
+                "run_axe": options.get("run_axe", True),
+                "dark": page_dark,
+                "settle": settle,
+                "pieces": options.get("pieces"),
+            }
+            pending.append((tab, finish))
         reports += [finish_page(tab, **finish) for tab, finish in pending]
     finally:
         for tab in tabs:
