@@ -153,8 +153,8 @@ def report(results: list[tuple[Edit, list[Sample]]]) -> tuple[list[str], list[tu
     """Markdown lines, and the checks: (target, measured median, limit)."""
     lines = [
         "| edit (Chinese edition, `mkdocs serve`) | median s | min-max s | necessary s (execution) "
-        "| CPU-seconds | chapters executed |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| beyond it, median of the samples' s | CPU-seconds | chapters executed |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     checks = []
     for edit, samples in results:
@@ -162,10 +162,11 @@ def report(results: list[tuple[Edit, list[Sample]]]) -> tuple[list[str], list[tu
         necessary = statistics.median(s.necessary for s in samples)
         median = statistics.median(seconds)
         cpu = statistics.median(s.cpu for s in samples)
+        beyond = statistics.median(s.seconds - s.necessary for s in samples)  # each against its own run
         counts = sorted({len(s.executed) for s in samples})
         lines.append(
             f"| {edit.name} | {median:.2f} | {min(seconds):.2f}-{max(seconds):.2f} | {necessary:.2f} "
-            f"| {cpu:.1f} | {'/'.join(map(str, counts))} |"
+            f"| {beyond:.2f} | {cpu:.1f} | {'/'.join(map(str, counts))} |"
         )
         checks.append((f"{edit.name}: visible <= necessary + 1.0 s", median, necessary + 1.0))
     return lines, checks

@@ -42,8 +42,8 @@ def main(argv: list[str] | None = None) -> int:
     except (tangle.TangleError, ChapterError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    for path in changed:
-        print(f"{'wrote' if path.exists() else 'removed'} {project.relative(path)}")
+    for path, text in changed.items():
+        print(f"{'removed' if text is None else 'wrote'} {project.relative(path)}")
     return 0
 
 

@@ -14,6 +14,16 @@ def _umask() -> int:
 
 
 UMASK = _umask()
+TEMPORARY_SUFFIX = ".tmp"
+
+
+def temporary_for(path: Path) -> Path | None:
+    """The file a temporary file of `write_atomic` beside it was made for, else None."""
+    name = path.name
+    if not (name.startswith(".") and name.endswith(TEMPORARY_SUFFIX)):
+        return None
+    target, dot, _random = name[1 : -len(TEMPORARY_SUFFIX)].rpartition(".")
+    return path.with_name(target) if dot and target else None
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -29,7 +39,7 @@ def write_atomic_bytes(path: Path, data: bytes) -> None:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TEMPORARY_SUFFIX)
     try:
         os.fchmod(fd, 0o666 & ~UMASK)
         with os.fdopen(fd, "wb") as handle:

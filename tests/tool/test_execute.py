@@ -14,7 +14,7 @@ import psutil
 import pytest
 from pool_books import chapter, project, run
 
-from literate.run.execute import ExecutionError
+from literate.run.execute import ExecutionError, execution_lock
 from literate.run.outputs import Result, Stream, Truncated
 
 
@@ -207,3 +207,29 @@ def test_builds_sharing_a_cache_run_each_chapter_once_failures_too(tmp_path):
     with pytest.raises(ExecutionError):
         run(book)
     assert (tmp_path / "ran-b").read_text() == "xx"
+
+
+def waiting_for_a_lock() -> bool:
+    """Whether some process or thread waits for a file lock (Linux lists waiters with `->`)."""
+    with open("/proc/locks", encoding="ascii") as locks:
+        return any("->" in line for line in locks)
+
+
+def test_a_run_waiting_on_the_lock_is_keyed_by_the_package_it_runs_against(tmp_path):
+    """A serve tangles under the execution lock while another run waits for it: that run's
+    chapters import the new package, and their outputs must be stored under its key, not the
+    key planned before (the old package would later be shown the new package's outputs)."""
+    book = project(tmp_path, a=chapter("import pkg\npkg.ORIGIN"))
+    module = book.package_dir / "__init__.py"
+    with ThreadPoolExecutor(1) as pool:
+        with execution_lock(book.root / ".cache"):
+            waiting = pool.submit(run, book)
+            deadline = time.monotonic() + 30
+            while not waiting_for_a_lock() and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert waiting_for_a_lock(), "the run planned its key and waits for the lock"
+            module.write_text("ORIGIN = 'tangled meanwhile'\n")
+        assert texts(waiting.result()[0]) == ["'tangled meanwhile'"]
+    module.write_text("ORIGIN = 'project source'\n")
+    again = run(book)[0]
+    assert again.executed and texts(again) == ["'project source'"]

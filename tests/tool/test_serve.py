@@ -17,7 +17,8 @@ from served import Served
 
 pytestmark = pytest.mark.slow
 
-MKDOCS = fixture_mkdocs("  - search\n  - literate:\n      preload: [fractions]\n")
+# The package is watched, as the book watches it (an edit to the tool restarts its server).
+MKDOCS = fixture_mkdocs("  - search\n  - literate:\n      preload: [fractions]\n") + "watch:\n  - src\n"
 SAVED = """\
 ---
 module: shapes
@@ -125,6 +126,33 @@ def test_one_server_for_every_rebuild_and_none_left_after_the_serve(book, signum
         if serve.process.poll() is None:
             serve.process.kill()
     assert no_process_left(book) == []
+
+
+def test_a_saved_chapters_code_runs_from_the_save_and_once(book):
+    """The code of a saved chapter starts running as the save is seen, before the rebuild gets
+    there (`literate.run.ahead`); the rebuild takes the outputs, or the failure, from the cache
+    without running the chapter again. Prose runs nothing."""
+    serve = Serve(book)
+    probe = "docs/chapters/02-probe.md"
+    try:
+        serve.wait_for("Serving on")
+        log = "".join(serve.rebuild(probe, '"run", 1', '"run", 2'))
+        assert "executed docs/chapters/02-probe.md" in log and "(started at the save)" in log, log
+        assert "0 chapter(s) executed, 2 from the cache" in log, log
+        assert "run 2 leaked: False area: 12" in serve.page("chapters/02-probe/")
+
+        ran = book / "ran"
+        log = "".join(serve.rebuild(probe, "fractions.leaked = True", f"open({str(ran)!r}, 'a').write('x'); 1 / 0"))
+        assert "FAILED (shown on the page; a build fails on it): docs/chapters/02-probe.md:" in log, log
+        assert "ZeroDivisionError" in log, log
+        assert "ZeroDivisionError" in serve.page("chapters/02-probe/")
+        assert ran.read_text() == "x", "the failing chapter ran once: ahead of the rebuild"
+
+        log = "".join(serve.rebuild(probe, "# Probe", "# Probe, reworded"))
+        assert "started at the save" not in log, log
+    finally:
+        serve.process.terminate()
+        serve.process.wait(timeout=30)
 
 
 def test_the_server_starts_anew_when_what_it_preloads_changes(book):
@@ -253,10 +281,13 @@ def test_a_config_edited_while_a_build_runs_keeps_nothing_that_build_made(book):
 def test_an_edit_is_seen_at_once_and_a_serve_left_alone_builds_nothing(book):
     """The serve watches with the system's change notifications, not MkDocs' polling every 0.5 s;
     they also report a file read (by an editor, a search, another build), which must not start a
-    rebuild."""
+    rebuild. Nor does the package a rebuild tangles: that is the rebuild's own write, not an edit."""
     serve = Serve(book)
     try:
         serve.wait_for("Serving on")
+        log = serve.rebuild("docs/chapters/01-shapes.md", "3 * r * r", "3 * r**2")
+        assert any("tangled src/pkg/shapes.py" in line for line in log), "".join(log)
+        assert "3 * r**2" in (book / "src/pkg/shapes.py").read_text()
         built = len(serve.log)
         for source in (book / "docs").rglob("*.md"):  # read, as a search or another build would
             source.read_text()

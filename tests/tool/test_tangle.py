@@ -114,7 +114,7 @@ def test_output_is_deterministic(tmp_path):
     project = make_project(tmp_path, {"01-one.md": FIRST, "02-two.md": SECOND})
     assert tangle.expected_files(project) == tangle.expected_files(project)
     tangle.write(project)
-    assert tangle.write(project) == []  # nothing to rewrite the second time
+    assert tangle.write(project) == {}  # nothing to rewrite the second time
 
 
 def test_check_reports_a_hand_edit_with_a_diff_and_the_chapter(tmp_path):

@@ -23,8 +23,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
 
-import watchdog.events
-import watchdog.observers
 from jinja2 import Environment
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
@@ -33,13 +31,13 @@ from mkdocs.plugins import BasePlugin, CombinedEvent, event_priority
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.nav import Navigation
 from mkdocs.structure.pages import Page
-from watchdog.observers.api import ObservedWatch
 
 from literate.adapter.options import LiterateConfig, make_executor
 from literate.adapter.page_cache import RenderedPages
 from literate.adapter.page_rendering import PageRendering
 from literate.adapter.search_cache import IndexedPages
-from literate.adapter.template_cache import CompiledTemplates
+from literate.adapter.template_cache import CompiledTemplates, reuse_notebook_templates
+from literate.adapter.watch import ChangeObserver, OwnWrites, PollingObserver, Saves
 from literate.cache import Cache, drop_unreadable_json, environment_digest, evict_caches, mark_used
 from literate.export.notebook import SetupTexts, export_notebook, site_resolver
 from literate.export.page_notebook import for_page
@@ -47,7 +45,8 @@ from literate.export.wheel import project_wheel
 from literate.project import Project
 from literate.render.cjk import is_cjk_language, join_cjk_lines
 from literate.render.weave import WeaveError, fenced, weave
-from literate.run.execute import ChapterFailure, ChapterRun, ExecutionError
+from literate.run.ahead import RunAhead
+from literate.run.execute import ChapterFailure, ChapterRun, ExecutionError, execution_lock
 from literate.run.outputs import Figure, Truncated
 from literate.run.pool import KeptServer
 from literate.source import tangle
@@ -74,6 +73,10 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
         self.chapters: dict[Path, Chapter] = {}  # parsed once per build
         self.rendering: PageRendering | None = None
         self.wheel_url: str | None = None
+        self.package_written = OwnWrites()  # while serving: the modules tangled, as written
+        self.ahead: RunAhead | None = None  # while serving: runs a saved chapter's code at once
+        self.ahead_since: float | None = None  # when the run ahead of the coming rebuild started
+        self.tangling = threading.Lock()
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         self.command = command
@@ -88,22 +91,31 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
     def on_shutdown(self) -> None:
         """The serve ends (Ctrl-C, SIGTERM): its execution server and chapters end with it."""
         if self.kept_server is not None:
-            self.kept_server.close()
+            self.kept_server.close()  # first: a run ahead still going then fails at once
+        if self.ahead is not None:
+            self.ahead.close()
 
     def on_serve(
         self, server: LiveReloadServer, *, config: MkDocsConfig, builder: Callable[..., Any]
     ) -> LiveReloadServer:
-        """An edit reaches the rebuild sooner. MkDocs polls the watched files every 0.5 s; the
-        system's change notifications (inotify on Linux) report an edit at once, a quarter of a
-        second sooner on average. The paths MkDocs (and any plugin before this one) watches move
-        to watchdog's native observer; paths watched later are added to it. LITERATE_WATCH=poll
-        keeps MkDocs' polling, for file systems that send no notifications (some network and
-        container mounts)."""
+        """An edit reaches the rebuild sooner, and the rebuild's own writes start no other.
+
+        MkDocs polls the watched files every 0.5 s; the system's change notifications (inotify
+        on Linux) report an edit at once, a quarter of a second sooner on average. The paths
+        MkDocs (and any plugin before this one) watches move to watchdog's native observer;
+        paths watched later are added to it. LITERATE_WATCH=poll keeps MkDocs' polling, for file
+        systems that send no notifications (some network and container mounts). Either way a
+        change that is the package this plugin tangled (`package_written`) is not an edit:
+        MkDocs would otherwise build again after every rebuild that tangled."""
         # MkDocs waits for 0.1 s without further changes before it builds; an editor's save (write,
         # rename) is over within milliseconds.
         server.build_delay = 0.05
         if os.environ.get("LITERATE_WATCH") == "poll":
-            return server
+            observer: ChangeObserver | PollingObserver = PollingObserver(
+                self.package_written, timeout=server.observer.timeout
+            )
+        else:
+            observer = ChangeObserver(self.package_written)
         watched: dict[str, tuple[bool, int]] = {}  # path -> (recursive, how many times watched)
         for emitter in list(server.observer.emitters):
             path, times = str(emitter.watch.raw_path), 0  # a file's watch is on its folder: `path` names that
@@ -111,11 +123,51 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
                 server.unwatch(path)
                 times += 1
             watched[path] = (emitter.watch.is_recursive, times)
-        server.observer = _ChangeObserver()
+        server.observer = observer
         for path, (recursive, times) in watched.items():
             for _ in range(times):
                 server.watch(path, recursive=recursive)
+        if self.config.execute:
+            self.ahead = RunAhead(self._run_ahead, expected=(ChapterError, tangle.TangleError, ExecutionError))
+            saves = Saves(self.ahead.saved, polled=isinstance(observer, PollingObserver))
+            for folder in {self.project.chapters.resolve(), self.chapters_dir.resolve()}:
+                observer.schedule(saves, str(folder))
         return server
+
+    def _run_ahead(self, saved: set[Path]) -> None:
+        """What the coming rebuild will run, started at the save (`literate.run.ahead`): unless
+        the saved chapters' code is the code the last build ran, tangle and run what the cache
+        lacks. The rebuild then reads it from the cache, or waits on the cache's lock."""
+        if all(self._same_code(path) for path in saved):
+            return
+        self.ahead_since = time.time()
+        sources = self.project.source_chapters()
+        self._tangle(sources)
+        by_path = {c.path: c for c in sources}
+        chapters = []
+        for file in sorted(self.chapters_dir.glob("*.md")):
+            path = file.parent.resolve() / file.name  # as `_chapter` finds it
+            if path not in by_path:
+                by_path[path] = self.project.parse(path)
+                self._check_translation(by_path[path], by_path)
+            chapters.append(by_path[path])
+        started = time.perf_counter()
+        executed = make_executor(self.project, self.config, self.kept_server).fill_cache(chapters, keep_going=True)
+        for run in executed:
+            log.info("literate: executed %s in %.1f s", run.chapter.name, run.seconds)
+        if executed:  # what an edit must wait for at least (benchmarks/loop.py reads it)
+            log.info("literate: execution took %.2f s (started at the save)", time.perf_counter() - started)
+
+    def _same_code(self, path: Path) -> bool:
+        """Whether the chapter at `path` holds the code (and front matter) the last build parsed."""
+        before = self.chapters.get(path)
+        if before is None:
+            return False
+        try:
+            now = self.project.parse(path)
+        except (OSError, ChapterError):
+            return False
+        return _code(now) == _code(before)
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         self.project = Project.load(Path(str(config.config_file_path)).parent)
@@ -126,6 +178,8 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
         self.rendering = PageRendering(self.project.root, self.cache_dir)
         self._register_dot_fence(config, self.rendering)
         self._place_jupyter_cache(config)
+        if "mkdocs-jupyter" in config.plugins:  # its notebook pages: nbconvert's templates compiled once
+            reuse_notebook_templates()
         if self.pages is not None:
             self.pages.configured(config)
         return config
@@ -164,12 +218,26 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
             self.chapters = {c.path: c for c in self.project.source_chapters()}
             sources = list(self.chapters.values())
             if self.command == "serve":  # an author editing a chapter sees the package follow
-                for path in tangle.write(self.project, sources):
-                    log.info("literate: tangled %s", self.project.relative(path))
+                self._tangle(sources)
             elif diff := tangle.check(self.project, sources):
                 raise PluginError(f"the package is out of step with the chapters:\n{diff}")
-        except (tangle.TangleError, ChapterError) as exc:
+        except (tangle.TangleError, ChapterError, ExecutionError) as exc:
             raise PluginError(str(exc)) from None
+
+    def _tangle(self, sources: list[Chapter]) -> None:
+        """Write the package the chapters define, if it differs, under the execution lock: never
+        while chapters run (a rebuild's, or a run ahead's) against the package it replaces. The
+        run ahead and the rebuild tangle one after the other: a rebuild that finds the package
+        written already goes on without waiting for the chapters running meanwhile."""
+        with self.tangling:
+            if not tangle.changes(self.project, sources):
+                return
+            with execution_lock(self.cache_dir):
+                changed = tangle.changes(self.project, sources)
+                self.package_written.record(changed)  # before the writes: the watcher may see them at once
+                tangle.apply(self.project, changed)
+        for path in changed:
+            log.info("literate: tangled %s", self.project.relative(path))
 
     def _chapter(self, file: File) -> Chapter | None:
         """The parsed chapter behind a page of this edition's chapters folder, else None."""
@@ -185,19 +253,20 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
             return None
         if path not in self.chapters:
             chapter = self.project.parse(path)
-            self._check_translation(chapter)
+            self._check_translation(chapter, self.chapters)
             self.chapters[path] = chapter
         return self.chapters[path]
 
-    def _check_translation(self, chapter: Chapter) -> None:
-        """A chapter of another edition must carry its source chapter's code, or the pages would differ."""
+    def _check_translation(self, chapter: Chapter, parsed: dict[Path, Chapter]) -> None:
+        """A chapter of another edition must carry its source chapter's code, or the pages would
+        differ. `parsed`: the chapters parsed so far, by path."""
         source = self.project.chapters / chapter.path.name
         if not source.is_file():
             raise ChapterError(
                 f"{chapter.name}:1: no source chapter {self.project.relative(source)}: an edition translates "
                 "the source chapters, file for file"
             )
-        problems = differences(self.chapters.get(source.resolve()) or self.project.parse(source), chapter)
+        problems = differences(parsed.get(source.resolve()) or self.project.parse(source), chapter)
         if problems:
             raise ChapterError(
                 "\n".join(problems)
@@ -212,6 +281,8 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
         if not self.config.execute:
             return files
         executor = make_executor(self.project, self.config, self.kept_server)
+        # A failure the run ahead of this rebuild met is shown, not run again.
+        executor.failures_since, self.ahead_since = self.ahead_since, None
         # While serving, a failing chapter shows its error on its page and the rest of the site
         # is built; MkDocs' server would otherwise hold every request until the error is fixed.
         keep_going = self.command == "serve"
@@ -406,36 +477,9 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
             self.rendering.close()
 
 
-# What a rebuild waits for: a file written, made, moved or removed. The native observer also
-# reports a file opened or read, and every build reads every page: MkDocs' handler would then
-# rebuild after each build, forever.
-_CHANGES: list[type[watchdog.events.FileSystemEvent]] = [
-    watchdog.events.FileCreatedEvent,
-    watchdog.events.FileModifiedEvent,
-    watchdog.events.FileMovedEvent,
-    watchdog.events.FileDeletedEvent,
-    watchdog.events.FileClosedEvent,
-]
-
-
-# watchdog names the platform's observer class through a variable, which mypy cannot subclass.
-class _ChangeObserver(watchdog.observers.Observer):  # type: ignore[misc,valid-type]
-    """watchdog's native observer (inotify on Linux), reporting changes only (`_CHANGES`)."""
-
-    def schedule(
-        self,
-        event_handler: watchdog.events.FileSystemEventHandler,
-        path: str | Path,
-        *,
-        recursive: bool = False,
-        event_filter: list[type[watchdog.events.FileSystemEvent]] | None = None,
-        follow_symlink: bool = False,
-    ) -> ObservedWatch:
-        changes = event_filter or _CHANGES
-        watch: ObservedWatch = super().schedule(
-            event_handler, path, recursive=recursive, event_filter=changes, follow_symlink=follow_symlink
-        )
-        return watch
+def _code(chapter: Chapter) -> tuple[object, ...]:
+    """What of a chapter its runs and the package depend on: its front matter and Python blocks."""
+    return (dict(chapter.meta), [(block.code, block.options) for block in chapter.python_blocks])
 
 
 # Parsing a chapter for its title line takes a while: each rebuild of a serve asks again for the same text.

@@ -1,14 +1,18 @@
-"""While serving: the theme's templates compiled once per serve, not once per rebuild (issue 27).
+"""Jinja templates compiled once per process, not once per use (issue 27).
 
-MkDocs makes a new Jinja environment for every build, so every rebuild compiles the theme's
-templates again. Jinja's documented bytecode cache keeps what it compiled, by template name and
-a checksum of the template's source: an edited template (an override) is compiled anew.
+MkDocs makes a new Jinja environment for every build, so every rebuild of a serve compiles the
+theme's templates again; nbconvert makes one for every notebook it converts, and mkdocs-jupyter
+converts each notebook page twice (the page, then Markdown for its table of contents): about
+nine templates compiled for each, half of a notebook page's conversion. Jinja's documented
+bytecode cache keeps what it compiled, by template name and a checksum of the template's
+source: an edited template (an override) is compiled anew.
 """
 
 from __future__ import annotations
 
-from jinja2 import BytecodeCache
+from jinja2 import BytecodeCache, Environment
 from jinja2.bccache import Bucket
+from jinja2.ext import Extension
 
 
 class CompiledTemplates(BytecodeCache):
@@ -23,3 +27,28 @@ class CompiledTemplates(BytecodeCache):
 
     def dump_bytecode(self, bucket: Bucket) -> None:
         self.compiled[bucket.key] = bucket.bytecode_to_string()
+
+
+NOTEBOOK_TEMPLATES = CompiledTemplates()  # nbconvert's, for every notebook converted in this process
+
+
+class NotebookTemplates(Extension):
+    """A Jinja extension that adds no syntax: it gives the environment loading it the process's
+    cache of nbconvert's compiled templates."""
+
+    def __init__(self, environment: Environment) -> None:
+        super().__init__(environment)
+        if environment.bytecode_cache is None:
+            environment.bytecode_cache = NOTEBOOK_TEMPLATES
+
+
+def reuse_notebook_templates() -> None:
+    """Have every Jinja environment nbconvert makes from now on use `NOTEBOOK_TEMPLATES`.
+
+    nbconvert takes no option for it, but it names the extensions each of its environments
+    loads in a public list, `JINJA_EXTENSIONS`; this adds `NotebookTemplates` there, once."""
+    from nbconvert.exporters import templateexporter
+
+    name = f"{NotebookTemplates.__module__}.{NotebookTemplates.__qualname__}"
+    if name not in templateexporter.JINJA_EXTENSIONS:
+        templateexporter.JINJA_EXTENSIONS.append(name)

@@ -19,7 +19,8 @@ import json
 import re
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,7 +38,15 @@ from literate.run.protocol import DEFAULT_OUTPUT_LIMIT, BlockRequest, ChapterReq
 from literate.source.blocks import Block, Chapter
 from literate.source.imports import package_modules
 
-__all__ = ["DEFAULT_OUTPUT_LIMIT", "DEFAULT_TIMEOUT", "ChapterFailure", "ChapterRun", "ExecutionError", "Executor"]
+__all__ = [
+    "DEFAULT_OUTPUT_LIMIT",
+    "DEFAULT_TIMEOUT",
+    "ChapterFailure",
+    "ChapterRun",
+    "ExecutionError",
+    "Executor",
+    "execution_lock",
+]
 
 DEFAULT_TIMEOUT = 600.0  # seconds per chapter
 ORIGIN_MARKER = re.compile(rb"^# %% .*$", re.M)
@@ -105,6 +114,9 @@ class Executor:
     cached: list[str] = field(default_factory=list)
     # A server kept from run to run (`mkdocs serve`); None: each run starts and ends its own.
     servers: KeptServer | None = None
+    # A failure stored since then is taken as this run's own, not run again: a serve's run
+    # ahead of the rebuild met it. (By default only failures met while this run waited count.)
+    failures_since: float | None = None
 
     def __post_init__(self) -> None:
         self.cache_dir = Path(self.cache_dir)
@@ -144,13 +156,16 @@ class Executor:
             _raise_first_failure(runs)
         return [runs[p.position] for p in plan]
 
-    def fill_cache(self, chapters: list[Chapter]) -> list[ChapterRun]:
+    def fill_cache(self, chapters: list[Chapter], keep_going: bool = False) -> list[ChapterRun]:
         """Run the chapters the cache lacks and store their outputs, as `run_all` would, without
-        reading what the cache holds (`python -m literate execute`). Returns the runs executed
-        here, in the order given; raises ExecutionError for the first failing chapter."""
+        reading what the cache holds (`python -m literate execute`; a serve's run ahead of its
+        rebuild). Returns the runs executed here, in the order given. Raises ExecutionError for
+        the first failing chapter, or with `keep_going` stores its failure for the build that
+        asks next (see `failures_since`) and runs the others."""
         # A miss is what `run_all` would not find: an entry that is missing or fails its check.
-        runs = self._run_misses([p for p in self.plan(chapters) if self._load(p) is None], keep_going=False)
-        _raise_first_failure(runs)
+        runs = self._run_misses([p for p in self.plan(chapters) if self._load(p) is None], keep_going)
+        if not keep_going:
+            _raise_first_failure(runs)
         return [run for _, run in sorted(runs.items()) if isinstance(run, ChapterRun) and run.executed]
 
     def _run_misses(self, plan: list[Planned], keep_going: bool) -> dict[int, Run]:
@@ -158,11 +173,11 @@ class Executor:
         for the lock, else run here."""
         if not plan:
             return {}
+        waited_from = min(time.time(), self.failures_since or time.time())
         try:
-            self.cache_dir.mkdir(parents=True, exist_ok=True)
-            waited_from = time.time()
-            with open(self.cache_dir / "execution.lock", "w") as lock:
-                fcntl.flock(lock, fcntl.LOCK_EX)
+            with execution_lock(self.cache_dir):
+                # Keyed again: the package may have been tangled anew (under this lock) since `plan`.
+                plan = [Planned(p.position, p.chapter, self.key(p.chapter.python_blocks)) for p in plan]
                 runs = self._from_cache(plan, failed_since=waited_from)
                 failed = [i for i, run in runs.items() if isinstance(run, ChapterFailure)]
                 # As the pool does: after a failure (unless `keep_going`) only earlier chapters run.
@@ -170,13 +185,7 @@ class Executor:
                 todo = [p for p in plan if p.position not in runs and p.position < last]
                 return runs | self._execute(todo, keep_going)
         except OSError as exc:
-            if exc.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
-                raise
-            # A read-only cache: one line that names the path, not a traceback.
-            raise ExecutionError(
-                f"{exc.filename or self.cache_dir}: cannot write the execution cache ({exc.strerror}); "
-                "make the folder writable or delete it"
-            ) from None
+            raise _unwritable(exc, self.cache_dir) from None
 
     def _from_cache(self, plan: list[Planned], failed_since: float | None = None) -> dict[int, Run]:
         """The runs the cache holds; with `failed_since`, also the failures another build met
@@ -260,6 +269,31 @@ class Executor:
         import_paths = (str(self.project.package_dir.parent),)
         request = ChapterRequest(chapter.name, str(self.project.root), blocks, import_paths, self.output_limit)
         return Work(planned.position, chapter.name, chapter.python_blocks, request)
+
+
+@contextmanager
+def execution_lock(cache_dir: Path) -> Iterator[None]:
+    """Held while chapters run, and by whoever writes the package they import (a serve tangling):
+    builds and serves sharing `cache_dir` run one at a time, and a chapter never runs against
+    a package other than the one its key was made from."""
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        lock = open(cache_dir / "execution.lock", "w")
+    except OSError as exc:
+        raise _unwritable(exc, cache_dir) from None
+    with lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def _unwritable(exc: OSError, cache_dir: Path) -> Exception:
+    """A read-only cache: one line that names the path, not a traceback. Other errors as they are."""
+    if exc.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return exc
+    return ExecutionError(
+        f"{exc.filename or cache_dir}: cannot write the execution cache ({exc.strerror}); "
+        "make the folder writable or delete it"
+    )
 
 
 def _code_lines(chapter: Chapter) -> list[tuple[int, int]]:

@@ -17,6 +17,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -185,23 +186,34 @@ class Server:
 class KeptServer:
     """One server for every build of a long-lived process (`mkdocs serve`): started on first use,
     started anew when what it imported or runs changes (its `key`: the lock file, the preload
-    list, the executor's source), and ended by `close` (when the serve ends)."""
+    list, the executor's source), and ended by `close` (when the serve ends): a build still
+    asking for it afterwards (its thread outliving the serve's end) gets ServerFailed."""
 
     def __init__(self) -> None:
         self.server: Server | None = None
         self.key: str | None = None
         self.started = 0  # servers started so far (the tests count them)
+        self.closed = False
+        self._lock = threading.Lock()  # a serve's rebuild and its run ahead (`run.ahead`) ask from two threads
 
     def get(self, key: str, start: Callable[[], Server]) -> Server:
-        if self.server is not None and (self.key != key or not self.server.alive()):
-            self.close()
-        if self.server is None:
-            self.server, self.key = start(), key
-            self.started += 1
-        return self.server
+        with self._lock:
+            if self.closed:
+                raise ServerFailed("the execution server was ended with the serve")
+            if self.server is not None and (self.key != key or not self.server.alive()):
+                self._end_server()
+            if self.server is None:
+                self.server, self.key = start(), key
+                self.started += 1
+            return self.server
 
     def close(self) -> None:
         """End the server now, and any chapter it still runs (its SIGTERM handler ends them)."""
+        with self._lock:
+            self.closed = True
+            self._end_server()
+
+    def _end_server(self) -> None:
         if self.server is not None:
             if self.server.alive():
                 self.server.process.terminate()

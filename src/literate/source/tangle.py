@@ -88,19 +88,30 @@ def _generated_now(project: Project) -> dict[Path, str]:
     return found
 
 
-def write(project: Project, chapters: Sequence[Chapter] | None = None) -> list[Path]:
-    """Write the package; remove generated modules no chapter defines any more. Returns changed paths."""
+def changes(project: Project, chapters: Sequence[Chapter] | None = None) -> dict[Path, str | None]:
+    """What `write` would change: each module to write, with its text, or to remove (None)."""
     files = expected_files(project, chapters)
-    changed = []
+    changed: dict[Path, str | None] = {
+        path: text for path, text in files.items() if not path.exists() or path.read_text(encoding="utf-8") != text
+    }
+    changed |= {path: None for path in _generated_now(project) if path not in files}
+    return changed
+
+
+def apply(project: Project, changed: dict[Path, str | None]) -> None:
+    """Make the package as `changes` found it should be."""
     project.package_dir.mkdir(parents=True, exist_ok=True)
-    for path, text in files.items():
-        if not path.exists() or path.read_text(encoding="utf-8") != text:
+    for path, text in changed.items():
+        if text is None:
+            path.unlink(missing_ok=True)
+        else:
             write_atomic(path, text)
-            changed.append(path)
-    for path in _generated_now(project):
-        if path not in files:
-            path.unlink()
-            changed.append(path)
+
+
+def write(project: Project, chapters: Sequence[Chapter] | None = None) -> dict[Path, str | None]:
+    """Write the package; remove generated modules no chapter defines any more. Returns what changed."""
+    changed = changes(project, chapters)
+    apply(project, changed)
     return changed
 
 
