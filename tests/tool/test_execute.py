@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import py_compile
 import signal
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -209,27 +211,63 @@ def test_builds_sharing_a_cache_run_each_chapter_once_failures_too(tmp_path):
     assert (tmp_path / "ran-b").read_text() == "xx"
 
 
-def waiting_for_a_lock() -> bool:
-    """Whether some process or thread waits for a file lock (Linux lists waiters with `->`)."""
-    with open("/proc/locks", encoding="ascii") as locks:
-        return any("->" in line for line in locks)
-
-
-def test_a_run_waiting_on_the_lock_is_keyed_by_the_package_it_runs_against(tmp_path):
+def test_a_run_waiting_on_the_lock_is_keyed_by_the_package_it_runs_against(tmp_path, monkeypatch):
     """A serve tangles under the execution lock while another run waits for it: that run's
     chapters import the new package, and their outputs must be stored under its key, not the
     key planned before (the old package would later be shown the new package's outputs)."""
     book = project(tmp_path, a=chapter("import pkg\npkg.ORIGIN"))
     module = book.package_dir / "__init__.py"
+    refused, flock = threading.Event(), fcntl.flock
+
+    def noting_a_refusal(fd: int, operation: int) -> None:
+        try:
+            flock(fd, operation)
+        except BlockingIOError:
+            refused.set()
+            raise
+
+    monkeypatch.setattr(fcntl, "flock", noting_a_refusal)
     with ThreadPoolExecutor(1) as pool:
         with execution_lock(book.root / ".cache"):
             waiting = pool.submit(run, book)
-            deadline = time.monotonic() + 30
-            while not waiting_for_a_lock() and time.monotonic() < deadline:
-                time.sleep(0.01)
-            assert waiting_for_a_lock(), "the run planned its key and waits for the lock"
+            assert refused.wait(30), "the run planned its key and waits for the lock"
             module.write_text("ORIGIN = 'tangled meanwhile'\n")
         assert texts(waiting.result()[0]) == ["'tangled meanwhile'"]
     module.write_text("ORIGIN = 'project source'\n")
     again = run(book)[0]
     assert again.executed and texts(again) == ["'project source'"]
+
+
+WAIT_THEN_CTRL_C = """
+import signal, sys, threading
+from pathlib import Path
+from literate.run.execute import execution_lock
+
+signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C, even where the test runner ignores it
+held, release = threading.Event(), threading.Event()
+
+def hold():
+    with execution_lock(Path(sys.argv[1])):
+        held.set()
+        release.wait(60)
+
+holder = threading.Thread(target=hold, daemon=True)
+holder.start()
+held.wait()
+# Linux hands a signal sent to a process to any of its threads: here, the one holding the lock.
+threading.Timer(0.3, signal.pthread_kill, (holder.ident, signal.SIGINT)).start()
+try:
+    with execution_lock(Path(sys.argv[1])):
+        print("acquired")
+except KeyboardInterrupt:
+    print("interrupted")
+"""
+
+
+def test_ctrl_c_ends_a_wait_for_the_execution_lock_whichever_thread_gets_it(tmp_path):
+    """`mkdocs serve` builds in its main thread, which may wait for the lock while the run
+    ahead of the rebuild holds it; Ctrl-C must end that wait at once, not when the run ends."""
+    result = subprocess.run(
+        [sys.executable, "-c", WAIT_THEN_CTRL_C, str(tmp_path / "cache")], capture_output=True, text=True, timeout=30
+    )
+    assert result.stdout == "interrupted\n", result.stderr

@@ -130,8 +130,7 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
         if self.config.execute:
             self.ahead = RunAhead(self._run_ahead, expected=(ChapterError, tangle.TangleError, ExecutionError))
             saves = Saves(self.ahead.saved, polled=isinstance(observer, PollingObserver))
-            for folder in {self.project.chapters.resolve(), self.chapters_dir.resolve()}:
-                observer.schedule(saves, str(folder))
+            observer.schedule(saves, str(self.chapters_dir.resolve()))  # the pages this serve rebuilds
         return server
 
     def _run_ahead(self, saved: set[Path]) -> None:

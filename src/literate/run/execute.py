@@ -50,6 +50,7 @@ __all__ = [
 
 DEFAULT_TIMEOUT = 600.0  # seconds per chapter
 ORIGIN_MARKER = re.compile(rb"^# %% .*$", re.M)
+LOCK_POLL = 0.01  # seconds between two tries for the execution lock
 
 
 class ExecutionError(Exception):
@@ -282,7 +283,15 @@ def execution_lock(cache_dir: Path) -> Iterator[None]:
     except OSError as exc:
         raise _unwritable(exc, cache_dir) from None
     with lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+        # Asked for again and again rather than waited for in one call: `mkdocs serve` builds in
+        # its main thread, and Ctrl-C, delivered by Linux to any of its threads, would not end a
+        # wait in `flock` (a serve's run ahead may hold the lock for as long as its chapters run).
+        while True:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                time.sleep(LOCK_POLL)
         yield
 
 
