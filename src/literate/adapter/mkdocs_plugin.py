@@ -137,6 +137,7 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
         """What the coming rebuild will run, started at the save (`literate.run.ahead`): unless
         the saved chapters' code is the code the last build ran, tangle and run what the cache
         lacks. The rebuild then reads it from the cache, or waits on the cache's lock."""
+        saved = {_as_chapter(path) for path in saved}
         if all(self._same_code(path) for path in saved):
             return
         self.ahead_since = time.time()
@@ -145,7 +146,7 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
         by_path = {c.path: c for c in sources}
         chapters = []
         for file in sorted(self.chapters_dir.glob("*.md")):
-            path = file.parent.resolve() / file.name  # as `_chapter` finds it
+            path = _as_chapter(file)
             if path not in by_path:
                 by_path[path] = self.project.parse(path)
                 self._check_translation(by_path[path], by_path)
@@ -242,12 +243,7 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
         """The parsed chapter behind a page of this edition's chapters folder, else None."""
         if not (file.is_documentation_page() and file.inclusion.is_included() and file.abs_src_path):
             return None
-        # The folder is resolved, the file itself is not: a chapter that is a symbolic link (an
-        # untranslated placeholder pointing at its source) is still a chapter of this edition,
-        # built as the file it points to, with its outputs and notebooks. Resolving the link
-        # would find it in another folder and publish it as a plain page.
-        source = Path(file.abs_src_path)
-        path = source.parent.resolve() / source.name
+        path = _as_chapter(Path(file.abs_src_path))
         if path.parent != self.chapters_dir.resolve():
             return None
         if path not in self.chapters:
@@ -474,6 +470,14 @@ class LiteratePlugin(BasePlugin[LiterateConfig]):
     def _close_rendering(self) -> None:
         if self.rendering is not None:
             self.rendering.close()
+
+
+def _as_chapter(path: Path) -> Path:
+    """A chapter's path as this plugin keys it: the folder resolved, the file itself not. A chapter
+    that is a symbolic link (an untranslated placeholder pointing at its source) is still a
+    chapter of this edition, built as the file it points to, with its outputs and notebooks.
+    Resolving the link would find it in another folder and publish it as a plain page."""
+    return path.parent.resolve() / path.name
 
 
 def _code(chapter: Chapter) -> tuple[object, ...]:

@@ -50,7 +50,7 @@ class Saves(watchdog.events.FileSystemEventHandler):
             return
         path = Path(os.fsdecode(name))
         if path.suffix == ".md":
-            self.saved(path.parent.resolve() / path.name)
+            self.saved(path)
 
 
 class OwnWrites:

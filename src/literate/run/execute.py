@@ -174,7 +174,7 @@ class Executor:
         for the lock, else run here."""
         if not plan:
             return {}
-        waited_from = min(time.time(), self.failures_since or time.time())
+        waited_from = time.time() if self.failures_since is None else min(time.time(), self.failures_since)
         try:
             with execution_lock(self.cache_dir):
                 # Keyed again: the package may have been tangled anew (under this lock) since `plan`.
